@@ -1,0 +1,60 @@
+"""Orbax checkpoints of a run: `latest` (to resume) and `best` (by dev accuracy), one each.
+
+Each checkpoint holds a pytree (`state`: params, optimizer state, step, rng) and a JSON `meta`
+(epoch, best dev figures, early-stopping counter, timings). Saves are synchronous and orbax
+writes into a temporary folder that it renames when complete, so a run killed mid-save
+(`kill -9`) restarts from the previous complete checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import jax
+import orbax.checkpoint as ocp
+
+
+class RunCheckpoints:
+  """`<workdir>/ckpt/latest` and `<workdir>/ckpt/best`, each keeping its newest step."""
+
+  def __init__(self, workdir: str):
+    root = os.path.join(os.path.abspath(workdir), 'ckpt')
+    opts = ocp.CheckpointManagerOptions(max_to_keep=1, enable_async_checkpointing=False,
+                                        create=True)
+    self.latest = ocp.CheckpointManager(os.path.join(root, 'latest'), options=opts)
+    self.best = ocp.CheckpointManager(os.path.join(root, 'best'), options=opts)
+
+  @staticmethod
+  def _save(mngr: ocp.CheckpointManager, step: int, tree: Any, meta: dict) -> None:
+    if step in mngr.all_steps():  # a resumed run replays the epoch after its latest checkpoint
+      mngr.delete(step)
+    mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(tree),
+                                            meta=ocp.args.JsonSave(meta)), force=True)
+
+  @staticmethod
+  def _restore(mngr: ocp.CheckpointManager, template: Any) -> tuple[Any, dict] | None:
+    step = mngr.latest_step()
+    if step is None:
+      return None
+    out = mngr.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(jax.eval_shape(lambda: template)),
+        meta=ocp.args.JsonRestore()))
+    return out['state'], out['meta']
+
+  def save_latest(self, epoch: int, state: Any, meta: dict) -> None:
+    self._save(self.latest, epoch, state, meta)
+
+  def save_best(self, epoch: int, params: Any, meta: dict) -> None:
+    self._save(self.best, epoch, params, meta)
+
+  def restore_latest(self, template: Any) -> tuple[Any, dict] | None:
+    """(state, meta) of the newest complete checkpoint, or None for a fresh workdir."""
+    return self._restore(self.latest, template)
+
+  def restore_best(self, template: Any) -> tuple[Any, dict] | None:
+    return self._restore(self.best, template)
+
+  def close(self) -> None:
+    self.latest.close()
+    self.best.close()

@@ -1,0 +1,72 @@
+"""Losses and metric sums of the DMN objective J = α·CE(gates) + β·CE(answers) (paper §3).
+
+Everything is returned as SUMS over the batch plus counts (padded examples weigh 0), so that
+host code divides once per epoch (see `dmn_jax.metrics`).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+def answer_terms(logits: jax.Array, answer: jax.Array, mask: jax.Array, weight: jax.Array
+                 ) -> dict[str, jax.Array]:
+  """Answer cross-entropy and exact-match accuracy.
+
+  Args:
+    logits: <float32>[B, A, V]; answer: <int32>[B, A]; mask: <bool>[B, A] real answer tokens
+      (EOS included); weight: <float32>[B], 0 for padded examples.
+
+  Returns:
+    answer_loss_sum: Σ_b weight_b · Σ_t CE_bt (token CEs summed within an answer),
+    correct: Σ_b weight_b · [every real token of answer b is predicted].
+  """
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits, answer)      # [B, A]
+  per_example = jnp.sum(jnp.where(mask, ce, 0.0), axis=-1)                 # [B]
+  hit = jnp.all(jnp.where(mask, jnp.argmax(logits, -1) == answer, True), axis=-1)
+  return {'answer_loss_sum': jnp.sum(weight * per_example),
+          'correct': jnp.sum(weight * hit)}
+
+
+def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Array,
+               weight: jax.Array) -> dict[str, jax.Array]:
+  """Gate supervision: pass i's gate softmax over facts targets the i-th supporting fact.
+
+  Passes beyond the example's supporting facts (and supports beyond the number of passes) are
+  not supervised.
+
+  Args:
+    gate_logits: <float32>[B, T, F] (padded facts at a large negative value);
+    supports: <int32>[B, P]; support_mask: <bool>[B, P]; weight: <float32>[B].
+
+  Returns:
+    gate_loss_sum: Σ_b weight_b · Σ_i CE_bi over supervised passes,
+    gate_correct / gate_count: supervised passes whose argmax gate is the supporting fact.
+  """
+  n = min(gate_logits.shape[1], supports.shape[1])
+  logits, target = gate_logits[:, :n], supports[:, :n]                     # [B, n, F], [B, n]
+  supervised = support_mask[:, :n] & (weight[:, None] > 0)                 # [B, n]
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits, target)     # [B, n]
+  hit = jnp.argmax(logits, -1) == target
+  w = weight[:, None] * supervised
+  return {'gate_loss_sum': jnp.sum(w * ce),
+          'gate_correct': jnp.sum(w * hit),
+          'gate_count': jnp.sum(w)}
+
+
+def dmn_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
+  """All loss/metric sums of a DMN batch; `count` is the number of real examples."""
+  w = batch['weight']
+  terms = answer_terms(out['answer_logits'], batch['answer'], batch['answer_mask'], w)
+  terms.update(gate_terms(out['gate_logits'], batch['supports'], batch['support_mask'], w))
+  terms['count'] = jnp.sum(w)
+  return terms
+
+
+def objective(terms: dict[str, jax.Array], loss_weights: jax.Array) -> jax.Array:
+  """J = α · mean gate CE + β · mean answer CE over real examples; loss_weights = [α, β]."""
+  n = jnp.maximum(terms['count'], 1.0)
+  return (loss_weights[0] * terms['gate_loss_sum'] + loss_weights[1] * terms['answer_loss_sum']
+          ) / n

@@ -1,0 +1,32 @@
+"""Turns summed metrics (see `dmn_jax.losses`) into means, once per epoch on the host."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+import jax
+import numpy as np
+
+
+def accumulate(sums: Iterable[Mapping[str, jax.Array]]) -> dict[str, float]:
+  """Adds per-batch sums; one device→host transfer for the whole list."""
+  total: dict[str, float] = {}
+  for s in jax.device_get(list(sums)):
+    for k, v in s.items():
+      total[k] = total.get(k, 0.0) + float(np.asarray(v))
+  return total
+
+
+def normalize(total: Mapping[str, float], loss_weights=(1.0, 1.0)) -> dict[str, float]:
+  """Means per example: loss (J), answer_loss, gate_loss, accuracy, gate_accuracy."""
+  n = max(total.get('count', 0.0), 1.0)
+  out = {
+      'answer_loss': total['answer_loss_sum'] / n,
+      'gate_loss': total['gate_loss_sum'] / n,
+      'accuracy': total['correct'] / n,
+      'examples': total.get('count', 0.0),
+  }
+  out['loss'] = float(loss_weights[0] * out['gate_loss'] + loss_weights[1] * out['answer_loss'])
+  gc = total.get('gate_count', 0.0)
+  out['gate_accuracy'] = total['gate_correct'] / gc if gc else float('nan')
+  return out

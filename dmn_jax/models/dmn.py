@@ -1,0 +1,205 @@
+"""Dynamic Memory Network (Kumar et al. 2016, "Ask Me Anything", §2) as pure functions.
+
+    params = init(key, cfg, spec)
+    out = apply(params, batch, keys, cfg, train=True)     # batched: vmap of `forward`
+
+`forward` works on ONE example; `apply` vmaps it over the batch. `cfg` is the config's `model`
+block (static per run): embed_dim, hidden, gate_hidden, passes, attention ('gru' | 'softmax'),
+fact_mode ('sentence' | 'word'), share_question_gru, dropout.
+
+Modules (paper section in brackets):
+  input     [2.1] GRU over the story's word stream; facts c_t = its states at sentence ends
+            (fact_mode='sentence') or at every word (fact_mode='word', single-sentence input).
+  question  [2.2] GRU over the question with the same embedding; q = last state.
+  episodic  [2.3] per pass i, gate features z(c, m, q) (9 blocks), g = σ(W2 tanh(W1 z + b1) + b2);
+            episode e^i by the attention GRU h_t = g_t GRU(c_t, h_{t−1}) + (1 − g_t) h_{t−1},
+            e = h_T (attention='gru'), or e = Σ_t softmax(g_pre)_t c_t (attention='softmax');
+            memory m^i = GRU(e^i, m^{i−1}), m^0 = q. Passes are a `lax.scan`.
+  answer    [2.4] a_0 = m^T; a_t = GRU([y_{t−1}, q], a_{t−1}); y_t = softmax(W a_t).
+            y_0 is all zeros; training feeds the gold previous token (teacher forcing), evaluation
+            the one-hot of the previous argmax. A one-word task decodes a single step.
+
+Padding: padded words leave the input/question GRU state unchanged, padded facts get gate 0
+(attention GRU) or weight 0 (softmax), so no padding changes any state, gate or output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from dmn_jax.nn.gru import gru_cell, gru_init, gru_scan, gru_step
+
+Params = dict[str, Any]
+NEG_INF = -1e30  # masked logits: finite, so an all-padding row gives a uniform, not NaN, softmax
+
+
+def init(key: jax.Array, cfg, spec) -> Params:
+  """Initialises the DMN params for vocabulary size `spec.vocab_size`."""
+  v, d, h, hg = spec.vocab_size, cfg.embed_dim, cfg.hidden, cfg.gate_hidden
+  if cfg.passes < 1:
+    raise ValueError(f'model.passes must be >= 1, got {cfg.passes}')
+  ks = jax.random.split(key, 9)
+  glorot = jax.nn.initializers.glorot_uniform()
+  emb_scale = 3.0 ** 0.5  # uniform(-√3, √3): unit variance embeddings
+  p = {
+      'embed': jax.random.uniform(ks[0], (v, d), minval=-emb_scale, maxval=emb_scale),
+      'input_gru': gru_init(ks[1], d, h),
+      'gate': {
+          'Wb': glorot(ks[2], (h, h)),                  # bilinear terms cᵀ Wb q, cᵀ Wb m
+          'W1': glorot(ks[3], (7 * h + 2, hg)),
+          'b1': jnp.zeros((hg,)),
+          'W2': glorot(ks[4], (hg, 1))[:, 0],
+          'b2': jnp.zeros(()),
+      },
+      'attn_gru': gru_init(ks[5], h, h),
+      'memory_gru': gru_init(ks[6], h, h),
+      'answer_gru': gru_init(ks[7], v + h, h),
+      'out': {'W': glorot(ks[8], (h, v)), 'b': jnp.zeros((v,))},
+  }
+  if not cfg.share_question_gru:
+    p['question_gru'] = gru_init(jax.random.fold_in(key, 99), d, h)
+  return p
+
+
+def gate_features(c: jax.Array, m: jax.Array, q: jax.Array, wb: jax.Array) -> jax.Array:
+  """The 9-block feature vector z(c, m, q) of the paper's eq. (5), for every fact.
+
+  Args:
+    c: <float32>[F, H] facts; m: <float32>[H] memory; q: <float32>[H] question; wb: [H, H].
+
+  Returns:
+    <float32>[F, 7H + 2]: [c, m, q, c∘q, c∘m, |c−q|, |c−m|, cᵀWq, cᵀWm].
+  """
+  f = c.shape[0]
+  mb, qb = jnp.broadcast_to(m, c.shape), jnp.broadcast_to(q, c.shape)
+  cw = c @ wb                                                        # [F, H]
+  return jnp.concatenate([
+      c, mb, qb, c * qb, c * mb, jnp.abs(c - qb), jnp.abs(c - mb),
+      (cw @ q).reshape(f, 1), (cw @ m).reshape(f, 1)], axis=-1)     # [F, 7H + 2]
+
+
+def gate_logits(p: Params, c: jax.Array, m: jax.Array, q: jax.Array, mask: jax.Array
+                ) -> jax.Array:
+  """Pre-sigmoid gate scores W2 tanh(W1 z + b1) + b2, <float32>[F]; NEG_INF at padded facts."""
+  z = gate_features(c, m, q, p['Wb'])
+  s = jnp.tanh(z @ p['W1'] + p['b1']) @ p['W2'] + p['b2']            # [F]
+  return jnp.where(mask, s, NEG_INF)
+
+
+def episode(p: Params, c: jax.Array, logits: jax.Array, mask: jax.Array, attention: str
+            ) -> jax.Array:
+  """The episode e <float32>[H] of one pass from facts c [F, H] and gate logits [F]."""
+  if attention == 'softmax':
+    return jax.nn.softmax(logits) @ c
+  if attention != 'gru':
+    raise ValueError(f"model.attention must be 'gru' or 'softmax', got {attention!r}")
+  g = jax.nn.sigmoid(logits) * mask                                   # [F], 0 at padding
+  xws = c @ p['attn_gru']['W'] + p['attn_gru']['b']                   # [F, 3H]
+
+  def step(h, inp):
+    xw, gt = inp
+    return gt * gru_step(p['attn_gru'], h, xw) + (1.0 - gt) * h, None
+
+  h, _ = jax.lax.scan(step, jnp.zeros(c.shape[-1:], c.dtype), (xws, g))
+  return h
+
+
+def _embed(p: Params, tokens: jax.Array, key: jax.Array | None, rate: float) -> jax.Array:
+  x = p['embed'][tokens]                                             # [L, D]
+  if key is not None and rate > 0:
+    keep = jax.random.bernoulli(key, 1.0 - rate, x.shape)
+    x = jnp.where(keep, x / (1.0 - rate), 0.0)
+  return x
+
+
+def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
+            train: bool) -> dict[str, jax.Array]:
+  """Runs the DMN on one example.
+
+  Args:
+    p: params from `init`.
+    ex: one example's arrays (see `dmn_jax.data.babi`): story [S], story_mask [S],
+      fact_pos [F], fact_mask [F], question [Q], question_mask [Q], answer [A] (used for
+      teacher forcing when `train`).
+    key: PRNG key for embedding dropout (None or train=False: no dropout).
+    cfg: the config's `model` block.
+
+  Returns:
+    answer_logits <float32>[A, V], prediction <int32>[A], gate_logits <float32>[T, F']
+    (T = passes; F' = F facts, or S words when fact_mode='word'), fact_mask <bool>[F'].
+  """
+  drop_key = key if train else None
+  k_story, k_question = jax.random.split(drop_key) if drop_key is not None else (None, None)
+  hidden = cfg.hidden
+  h0 = jnp.zeros((hidden,))
+
+  # Input module: states over the word stream; facts at sentence ends (or every word).
+  xs = _embed(p, ex['story'], k_story, cfg.dropout)                  # [S, D]
+  _, hs = gru_scan(p['input_gru'], h0, xs, ex['story_mask'])         # [S, H]
+  if cfg.fact_mode == 'sentence':
+    c, cmask = hs[ex['fact_pos']], ex['fact_mask']                   # [F, H], [F]
+  elif cfg.fact_mode == 'word':
+    c, cmask = hs, ex['story_mask']                                  # [S, H], [S]
+  else:
+    raise ValueError(f"model.fact_mode must be 'sentence' or 'word', got {cfg.fact_mode!r}")
+  c = c * cmask[:, None]
+
+  # Question module: same embedding; its own GRU unless shared.
+  qgru = p['input_gru'] if cfg.share_question_gru else p['question_gru']
+  xq = _embed(p, ex['question'], k_question, cfg.dropout)            # [Q, D]
+  q, _ = gru_scan(qgru, h0, xq, ex['question_mask'])                 # [H]
+
+  # Episodic memory: one scan step per pass.
+  def one_pass(m, _):
+    logits = gate_logits(p['gate'], c, m, q, cmask)                  # [F]
+    e = episode(p, c, logits, cmask, cfg.attention)                  # [H]
+    m_new = gru_cell(p['memory_gru'], m, e)                          # [H]
+    return m_new, logits
+
+  m, gates = jax.lax.scan(one_pass, q, None, length=cfg.passes)      # [H], [T, F]
+
+  # Answer module.
+  logits, prediction = decode(p, m, q, ex['answer'], teacher_forcing=train)
+  return {'answer_logits': logits, 'prediction': prediction, 'gate_logits': gates,
+          'fact_mask': cmask}
+
+
+def decode(p: Params, m: jax.Array, q: jax.Array, answer: jax.Array, *, teacher_forcing: bool
+           ) -> tuple[jax.Array, jax.Array]:
+  """Answer GRU: a_0 = m; a_t = GRU([y_{t-1}, q], a_{t-1}); logits_t = W a_t + b.
+
+  Args:
+    m: <float32>[H] final memory; q: <float32>[H] question; answer: <int32>[A] gold tokens
+      (read only when `teacher_forcing`; its length A sets the number of steps).
+
+  Returns:
+    logits <float32>[A, V], prediction <int32>[A] (argmax per step).
+  """
+  v = p['out']['W'].shape[-1]
+  g = p['answer_gru']
+
+  def step(carry, gold):
+    a, y_prev = carry
+    x = jnp.concatenate([y_prev, q])                                  # [V + H]
+    a = gru_cell(g, a, x)                                             # [H]
+    logits = a @ p['out']['W'] + p['out']['b']                        # [V]
+    pred = jnp.argmax(logits).astype(jnp.int32)
+    y = jax.nn.one_hot(gold if teacher_forcing else pred, v)
+    return (a, y), (logits, pred)
+
+  _, (logits, pred) = jax.lax.scan(step, (m, jnp.zeros((v,))), answer)
+  return logits, pred
+
+
+def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *, train: bool
+          ) -> dict[str, jax.Array]:
+  """`forward` vmapped over a batch: every array gains a leading B axis; keys [B] or None."""
+  fn = lambda ex, k: forward(p, ex, k, cfg, train=train)
+  ex = {k: batch[k] for k in ('story', 'story_mask', 'fact_pos', 'fact_mask', 'question',
+                              'question_mask', 'answer')}
+  if keys is None:
+    return jax.vmap(lambda e: fn(e, None))(ex)
+  return jax.vmap(fn)(ex, keys)

@@ -1,0 +1,20 @@
+"""The optimizer: clip → (paper-style L2) → Adam, from the config's `train` block."""
+
+from __future__ import annotations
+
+import optax
+
+
+def make_optimizer(cfg) -> optax.GradientTransformation:
+  """optax chain, applied in order.
+
+  cfg fields: learning_rate, l2 (coefficient λ of the L2 penalty ½λ‖θ‖², added to the gradient
+  before Adam as in the paper; 0 disables), clip_norm (global-norm clip; 0 disables).
+  """
+  parts = []
+  if cfg.clip_norm > 0:
+    parts.append(optax.clip_by_global_norm(cfg.clip_norm))
+  if cfg.l2 > 0:
+    parts.append(optax.add_decayed_weights(cfg.l2))
+  parts.append(optax.adam(cfg.learning_rate))
+  return optax.chain(*parts)

@@ -1,0 +1,73 @@
+r"""DMN on one bAbI task (Kumar et al. 2016, §4.1).
+
+  python -m experiments.babi --config=experiments/configs/babi.py:1 --workdir=/tmp/dmn_babi1
+  python -m experiments.babi --config=experiments/configs/babi.py:task=3,tiny --workdir=/tmp/t
+  python -m experiments.babi --config=experiments/configs/babi.py:2 --config.model.passes=3
+
+The argument after ':' is `task=N` (or just `N`) plus optional switches: `tiny` (a few-minute
+smoke configuration), `10k` (the en-10k training set).
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+# Memory passes per task. The paper lets the number of passes vary per task (up to 5; Table 4);
+# the default is the task's number of supporting facts, at least 2, at most 5.
+PASSES = {1: 2, 2: 2, 3: 3, 4: 2, 5: 3, 6: 2, 7: 3, 8: 3, 9: 2, 10: 2, 11: 2, 12: 2, 13: 2,
+          14: 2, 15: 2, 16: 3, 17: 2, 18: 2, 19: 2, 20: 2}
+
+
+def parse_arg(arg: str | None, **defaults):
+  """'1' | 'task=1' | 'task=3,tiny' -> ConfigDict (big_vision's configs/common.py style)."""
+  out = ml_collections.ConfigDict(defaults)
+  for part in filter(None, (arg or '').split(',')):
+    if '=' in part:
+      k, v = part.split('=', 1)
+    elif part.isdigit():
+      k, v = 'task', part
+    else:
+      k, v = part, 'True'
+    if k not in out:
+      raise KeyError(f'unknown config argument {k!r}; known: {sorted(out)}')
+    out[k] = type(defaults[k])(v == 'True' if isinstance(defaults[k], bool) else v)
+  return out
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  a = parse_arg(arg, task=1, tiny=False, **{'10k': False})
+  c = ml_collections.ConfigDict()
+  c.task = a.task
+  c.babi_set = 'en-10k' if a['10k'] else 'en'
+  c.data_dir = config_dict.placeholder(str)     # None: $DMN_DATA_DIR, else download (cache)
+  c.dev_fraction = 0.1                          # held out from the training file
+  c.dev_seed = 0
+  c.max_facts = config_dict.placeholder(int)    # None: the whole story
+  c.seed = 0
+
+  c.model = ml_collections.ConfigDict()
+  c.model.embed_dim = 80
+  c.model.hidden = 80                           # paper: hidden size 80 for bAbI
+  c.model.gate_hidden = 80
+  c.model.passes = PASSES[a.task]
+  c.model.attention = 'gru'                     # 'gru' (paper's modified GRU) | 'softmax'
+  c.model.fact_mode = 'sentence'                # 'sentence' | 'word'
+  c.model.share_question_gru = False
+  c.model.dropout = 0.1                         # on word embeddings
+
+  c.train = ml_collections.ConfigDict()
+  c.train.batch_size = 32
+  c.train.learning_rate = 1e-3                  # Adam
+  c.train.l2 = 1e-5                             # ½λ‖θ‖² added to the gradient before Adam
+  c.train.clip_norm = 10.0
+  c.train.num_epochs = 150
+  c.train.patience = 20                         # epochs without dev improvement
+  c.train.gate_supervision = True
+  c.train.gate_weight = 1.0                     # α
+  c.train.answer_weight = 1.0                   # β
+  c.train.answer_start_epoch = 0                # β = 0 before this epoch (gates only)
+
+  if a.tiny:
+    c.model.embed_dim = c.model.hidden = c.model.gate_hidden = 16
+    c.train.num_epochs = 3
+    c.train.patience = 3
+  return c
