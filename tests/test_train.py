@@ -1,0 +1,134 @@
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from dmn_jax import train
+from dmn_jax.data import babi, batching
+from dmn_jax.errors import ConfigError, DataError
+from dmn_jax.optim import make_optimizer
+from experiments.configs import babi as babi_config
+
+
+def _setup(cfg):
+  cfg = ml_collections.FrozenConfigDict(cfg)
+  data, spec = babi.load_task(cfg.data_dir, cfg.task, dev_fraction=cfg.dev_fraction)
+  tx = make_optimizer(cfg.train)
+  return cfg, data, spec, tx, train.init_state(cfg, spec, tx)
+
+
+def test_train_step_lowers_loss_and_changes_every_param(tiny_cfg):
+  tiny_cfg.train.learning_rate = 1e-2
+  tiny_cfg.model.dropout = 0.0
+  cfg, data, spec, tx, state = _setup(tiny_cfg)
+  step = jax.jit(train.make_train_step(cfg.model, tx))
+  batch = next(batching.batches(data['train'], 16))
+  w = train.loss_weights(cfg, 0)
+  params0 = jax.tree.map(np.array, state['params'])
+  losses = []
+  for _ in range(30):
+    state, terms = step(state, batch, w)
+    losses.append(float(terms['answer_loss_sum'] + terms['gate_loss_sum']))
+  assert losses[-1] < 0.5 * losses[0]
+  changed = jax.tree.map(lambda a, b: bool(np.any(np.asarray(a) != b)), state['params'], params0)
+  assert all(jax.tree.leaves(changed)), changed
+  assert int(state['step']) == 30
+
+
+def test_schedule_switch_does_not_recompile(tiny_cfg):
+  cfg, data, spec, tx, state = _setup(tiny_cfg)
+  traces = []
+  inner = train.make_train_step(cfg.model, tx)
+
+  def counted(state, batch, w):
+    traces.append(1)                      # runs only while tracing
+    return inner(state, batch, w)
+
+  step = jax.jit(counted)
+  batch = next(batching.batches(data['train'], 8))
+  for w in ([1, 0], [1, 1], [0, 1], [0.5, 2]):
+    state, _ = step(state, batch, np.array(w, np.float32))
+  assert len(traces) == 1
+
+
+def test_answer_weight_zero_trains_gates_only(tiny_cfg):
+  tiny_cfg.train.l2 = 0.0                 # weight decay would move every param
+  cfg, data, spec, tx, state = _setup(tiny_cfg)
+  step = jax.jit(train.make_train_step(cfg.model, tx))
+  batch = next(batching.batches(data['train'], 8))
+  before = state['params']['out']['W'].copy()
+  state, _ = step(state, batch, np.array([1, 0], np.float32))
+  # β = 0: the output layer gets no gradient (Adam's update of a zero gradient is zero).
+  np.testing.assert_array_equal(state['params']['out']['W'], before)
+
+
+def _lines(workdir):
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    return [json.loads(l) for l in f]
+
+
+def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
+  tiny_cfg.train.num_epochs = 4
+  summary = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  lines = _lines(tmp_path / 'w')
+  assert len(lines) == 4
+  assert lines[-1]['train_loss'] < lines[0]['train_loss']
+  with open(tmp_path / 'w' / 'summary.json') as f:
+    on_disk = json.load(f)
+  for k in ('test_accuracy', 'dev_accuracy', 'examples_per_second', 'compile_seconds',
+            'train_seconds'):
+    assert k in on_disk and on_disk[k] == summary[k]
+  assert 0 <= summary['test_accuracy'] <= 1
+
+
+def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
+  tiny_cfg.train.num_epochs = 3
+  full = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'a'), log=lambda s: None)
+  part = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), stop_after_epochs=1,
+                                  log=lambda s: None)
+  assert part == {'complete': False, 'epoch': 1}
+  assert not (tmp_path / 'b' / 'summary.json').exists()
+  # A crash after writing a metrics line but before the next checkpoint leaves a stale line.
+  with open(tmp_path / 'b' / 'metrics.jsonl', 'a') as f:
+    f.write(json.dumps({'epoch': 2, 'stale': True}) + '\n')
+  resumed = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), log=lambda s: None)
+  a, b = _lines(tmp_path / 'a'), _lines(tmp_path / 'b')
+  assert [l['epoch'] for l in b] == [1, 2, 3]
+  for la, lb in zip(a, b):
+    for k in ('train_loss', 'dev_loss', 'dev_accuracy', 'step'):
+      assert la[k] == pytest.approx(lb[k], rel=1e-6), k
+  assert full['test_accuracy'] == resumed['test_accuracy']
+
+
+def test_resume_with_other_config_is_refused(tiny_cfg, tmp_path):
+  tiny_cfg.train.num_epochs = 1
+  train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  tiny_cfg.model.passes = 3
+  with pytest.raises(ConfigError, match='model.passes'):
+    train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+
+
+def test_bad_input_writes_nothing(tiny_cfg, tmp_path):
+  tiny_cfg.data_dir = str(tmp_path / 'missing')
+  with pytest.raises(DataError):
+    train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  tiny_cfg.data_dir = None
+  tiny_cfg.model.attention = 'dot'
+  with pytest.raises(ConfigError, match='attention'):
+    train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  assert not (tmp_path / 'w').exists()
+
+
+@pytest.mark.slow
+def test_babi_task1_end_to_end(tmp_path):
+  """Trains task 1 (1k) from $DMN_DATA_DIR; the paper reports 100%."""
+  if not os.environ.get('DMN_DATA_DIR'):
+    pytest.skip('DMN_DATA_DIR not set')
+  cfg = babi_config.get_config('1')
+  cfg.train.num_epochs = 20
+  summary = train.train_and_evaluate(cfg, str(tmp_path / 'w'))
+  assert summary['test_accuracy'] >= 0.95
