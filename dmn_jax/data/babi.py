@@ -52,6 +52,7 @@ class Example:
   question: tuple[str, ...]
   answer: tuple[str, ...]
   supports: tuple[int, ...]            # indices into `story`, in file order
+  story_id: int = 0                    # which story of its file (0, 1, ...)
   source: str = ''                     # 'path:line' of the question, for messages
 
 
@@ -82,6 +83,7 @@ def parse_file(path: str) -> list[Example]:
   statements: list[tuple[str, ...]] = []
   line_to_fact: dict[int, int] = {}
   prev_id = 0
+  story_id = -1
   try:
     with open(path, encoding='utf-8') as f:
       lines = f.read().splitlines()
@@ -97,6 +99,7 @@ def parse_file(path: str) -> list[Example]:
     line_id = int(head)
     if line_id == 1:
       statements, line_to_fact = [], {}
+      story_id += 1
     elif line_id != prev_id + 1:
       raise DataError(f'{where}: line id {line_id} does not follow {prev_id} '
                       f'(ids count up from 1 within a story), got {line!r}')
@@ -118,7 +121,8 @@ def parse_file(path: str) -> list[Example]:
       supports.append(line_to_fact[int(tok)])
     answer_tokens = tuple(t for part in answer.split(',') for t in tokenize(part))
     examples.append(Example(story=tuple(statements), question=tuple(tokenize(question)),
-                            answer=answer_tokens, supports=tuple(supports), source=where))
+                            answer=answer_tokens, supports=tuple(supports), story_id=story_id,
+                            source=where))
   if not examples:
     raise DataError(f'{path}: no question lines found (is this a bAbI file?)')
   return examples
@@ -146,14 +150,19 @@ def task_files(data_dir: str, babi_set: str, task: int) -> dict[str, str]:
 
 def split_dev(examples: Sequence[Example], fraction: float, seed: int
               ) -> tuple[list[Example], list[Example]]:
-  """Holds out `fraction` of the examples (a fixed random subset for `seed`) as dev."""
+  """Holds out `fraction` of the STORIES (a fixed random subset for `seed`) as dev.
+
+  The split is by story, not by question: questions of one story share its facts (and often its
+  answers), so a question-level split would leak training stories into dev.
+  """
   if not 0 <= fraction < 1:
     raise ValueError(f'dev fraction must be in [0, 1), got {fraction}')
-  n_dev = int(round(len(examples) * fraction))
-  perm = np.random.default_rng(seed).permutation(len(examples))
-  dev_idx = set(perm[:n_dev].tolist())
-  train = [e for i, e in enumerate(examples) if i not in dev_idx]
-  dev = [e for i, e in enumerate(examples) if i in dev_idx]
+  stories = sorted({e.story_id for e in examples})
+  n_dev = int(round(len(stories) * fraction))
+  perm = np.random.default_rng(seed).permutation(len(stories))
+  dev_stories = {stories[i] for i in perm[:n_dev].tolist()}
+  train = [e for e in examples if e.story_id not in dev_stories]
+  dev = [e for e in examples if e.story_id in dev_stories]
   return train, dev
 
 
@@ -231,7 +240,7 @@ def load_task(data_dir: str | None, task: int, babi_set: str = 'en', dev_fractio
       into the cache (see `dmn_jax.data.download`).
     task: 1..20.
     babi_set: `en`, `en-10k`, or any folder with the v1.2 file names.
-    dev_fraction: share of the training file held out as dev (fixed by `dev_seed`).
+    dev_fraction: share of the training file's stories held out as dev (fixed by `dev_seed`).
     max_facts: keep only the most recent statements of each story (None: keep all).
   """
   data_dir = download.resolve_data_dir(data_dir)

@@ -49,7 +49,7 @@ def test_malformed_line_names_file_and_line(tmp_path, bad, lineno):
 
 def test_encode_shapes_masks_and_eos(tmp_path):
   data_dir = write_task(tmp_path, train=TINY_TRAIN)
-  data, spec = babi.load_task(data_dir, 1, dev_fraction=0.25, dev_seed=0)
+  data, spec = babi.load_task(data_dir, 1, dev_fraction=0.5, dev_seed=0)
   assert spec.multi_token and spec.answer_len == 3          # 2 tokens + EOS
   assert spec.max_facts == 4 and spec.max_supports == 2  # Daniel's question sees 4
   test = data['test']
@@ -64,8 +64,19 @@ def test_encode_shapes_masks_and_eos(tmp_path):
   assert v.decode(ends) == ['.', '.', '.']
   assert test['story_mask'][i].sum() == 18
   assert test['supports'][i].tolist() == [1, 2] and test['support_mask'][i].all()
-  # dev is a fixed 25% of train, disjoint from the rest.
-  assert len(data['dev']['story']) == 1 and len(data['train']['story']) == 3
+  # dev is one of the two stories (2 questions each).
+  assert len(data['dev']['story']) == 2 and len(data['train']['story']) == 2
+
+
+def test_dev_split_holds_out_whole_stories(tmp_path):
+  from tests.conftest import synthetic_task
+  exs = babi.parse_file(_file(tmp_path, synthetic_task(50)))
+  assert sorted({e.story_id for e in exs}) == list(range(50))
+  train, dev = babi.split_dev(exs, 0.1, seed=0)
+  assert len({e.story_id for e in dev}) == 5 and len(dev) == 10
+  assert not {e.story_id for e in dev} & {e.story_id for e in train}
+  again, _ = babi.split_dev(exs, 0.1, seed=0)
+  assert again == train                                    # fixed by the seed
 
 
 def test_unknown_words_map_to_unk():

@@ -13,7 +13,7 @@ from tests.conftest import TINY_TRAIN, write_task
 @pytest.fixture(scope='module')
 def setup(tmp_path_factory):
   data_dir = write_task(tmp_path_factory.mktemp('d'), train=TINY_TRAIN)
-  data, spec = babi.load_task(data_dir, 1, dev_fraction=0.25)
+  data, spec = babi.load_task(data_dir, 1, dev_fraction=0.5)
   cfg = babi_config.get_config('tiny').model
   params = dmn.init(jax.random.PRNGKey(0), cfg, spec)
   return data['test'], spec, cfg, params
