@@ -9,17 +9,14 @@ warm-up call, nothing else running; FLOPs per step are XLA's cost analysis of th
 
 import os
 import platform
-import time
-
 from absl import app, flags
 import jax
 import ml_collections
 import numpy as np
 from ml_collections import config_flags
 
-from dmn_jax import train
-from dmn_jax.data import babi, batching
-from dmn_jax.optim import make_optimizer
+from dmn_jax.benchmark import bench_one
+from dmn_jax.data import babi
 from experiments import common
 
 _CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/babi.py:1',
@@ -27,32 +24,6 @@ _CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/babi.py
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32', '128'], 'batch sizes to time')
 _SECONDS = flags.DEFINE_float('seconds', 10.0, 'timed seconds per batch size (at least 3 steps)')
 _OUT = flags.DEFINE_string('out', None, 'also append the table to this markdown file')
-
-
-def bench_one(cfg, data, spec, batch_size: int, seconds: float) -> dict:
-  tx = make_optimizer(cfg.train)
-  state = train.init_state(cfg, spec, tx)
-  batches = list(batching.batches(data['train'], batch_size,
-                                  batching.epoch_order(len(data['train']['story']), 0, 0)))
-  w = train.loss_weights(cfg, 0)
-  t0 = time.perf_counter()
-  step = jax.jit(train.make_train_step(cfg.model, tx), donate_argnums=0).lower(
-      state, batches[0], w).compile()
-  compile_s = time.perf_counter() - t0
-  cost = step.cost_analysis()
-  cost = cost[0] if isinstance(cost, list) else cost
-  flops = float(cost.get('flops', float('nan'))) if cost else float('nan')
-  state, _ = step(state, batches[0], w)
-  jax.block_until_ready(state)
-  n, t0 = 0, time.perf_counter()
-  while n < 3 or time.perf_counter() - t0 < seconds:
-    state, _ = step(state, batches[n % len(batches)], w)
-    n += 1
-  jax.block_until_ready(state)
-  dt = (time.perf_counter() - t0) / n
-  return {'batch': batch_size, 'compile_s': compile_s, 'step_ms': dt * 1e3,
-          'ex_per_s': batch_size / dt, 'gflop_per_step': flops / 1e9,
-          'gflop_per_s': flops / dt / 1e9}
 
 
 def main(argv):

@@ -83,6 +83,18 @@ def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
             'train_seconds'):
     assert k in on_disk and on_disk[k] == summary[k]
   assert 0 <= summary['test_accuracy'] <= 1
+  # The results table reads the finished workdir back.
+  from dmn_jax import report
+  text, rows = report.make_table([str(tmp_path / 'w')], 'cmd')
+  assert rows[0]['test_accuracy'] == pytest.approx(100 * summary['test_accuracy'])
+  assert '| 1 | 100 | 100 |' in text and 'cmd' in text
+
+
+def test_bench_one_times_the_train_step(tiny_cfg):
+  from dmn_jax import benchmark
+  cfg, data, spec, _, _ = _setup(tiny_cfg)
+  row = benchmark.bench_one(cfg, data, spec, batch_size=8, seconds=0.0)
+  assert row['ex_per_s'] > 0 and row['compile_s'] > 0 and row['gflop_per_step'] > 0
 
 
 def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
