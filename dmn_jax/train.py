@@ -109,6 +109,8 @@ def validate_config(cfg) -> None:
       (m.passes >= 1, f'model.passes must be >= 1, got {m.passes}'),
       (m.attention in ('gru', 'softmax'),
        f"model.attention must be 'gru' or 'softmax', got {m.attention!r}"),
+      (m.gate_norm in ('sigmoid', 'softmax'),
+       f"model.gate_norm must be 'sigmoid' or 'softmax', got {m.gate_norm!r}"),
       (m.fact_mode in ('sentence', 'word'),
        f"model.fact_mode must be 'sentence' or 'word', got {m.fact_mode!r}"),
       (0 <= m.dropout < 1, f'model.dropout must be in [0, 1), got {m.dropout}'),

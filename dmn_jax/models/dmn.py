@@ -5,6 +5,7 @@
 
 `forward` works on ONE example; `apply` vmaps it over the batch. `cfg` is the config's `model`
 block (static per run): embed_dim, hidden, gate_hidden, passes, attention ('gru' | 'softmax'),
+gate_norm ('sigmoid' | 'softmax'),
 fact_mode ('sentence' | 'word'), share_question_gru, dropout.
 
 Modules (paper section in brackets):
@@ -14,6 +15,8 @@ Modules (paper section in brackets):
   episodic  [2.3] per pass i, gate features z(c, m, q) (9 blocks), g = σ(W2 tanh(W1 z + b1) + b2);
             episode e^i by the attention GRU h_t = g_t GRU(c_t, h_{t−1}) + (1 − g_t) h_{t−1},
             e = h_T (attention='gru'), or e = Σ_t softmax(g_pre)_t c_t (attention='softmax');
+            with gate_norm='softmax' the attention GRU uses g = softmax_t(g_pre) instead of
+            σ(g_pre) (as DMN+, Xiong et al. 2016), matching the softmax gate supervision;
             memory m^i = GRU(e^i, m^{i−1}), m^0 = q. Passes are a `lax.scan`.
   answer    [2.4] a_0 = m^T; a_t = GRU([y_{t−1}, q], a_{t−1}); y_t = softmax(W a_t).
             y_0 is all zeros; training feeds the gold previous token (teacher forcing), evaluation
@@ -89,14 +92,24 @@ def gate_logits(p: Params, c: jax.Array, m: jax.Array, q: jax.Array, mask: jax.A
   return jnp.where(mask, s, NEG_INF)
 
 
-def episode(p: Params, c: jax.Array, logits: jax.Array, mask: jax.Array, attention: str
-            ) -> jax.Array:
-  """The episode e <float32>[H] of one pass from facts c [F, H] and gate logits [F]."""
+def episode(p: Params, c: jax.Array, logits: jax.Array, mask: jax.Array, attention: str,
+            gate_norm: str = 'sigmoid') -> jax.Array:
+  """The episode e <float32>[H] of one pass from facts c [F, H] and gate logits [F].
+
+  attention='softmax': e = Σ_t softmax(logits)_t c_t. attention='gru': the attention GRU
+  h_t = g_t GRU(c_t, h_{t−1}) + (1 − g_t) h_{t−1}, e = h_F, with g = σ(logits)
+  (gate_norm='sigmoid', the paper) or g = softmax(logits) (gate_norm='softmax'); 0 at padding.
+  """
   if attention == 'softmax':
     return jax.nn.softmax(logits) @ c
   if attention != 'gru':
     raise ValueError(f"model.attention must be 'gru' or 'softmax', got {attention!r}")
-  g = jax.nn.sigmoid(logits) * mask                                   # [F], 0 at padding
+  if gate_norm == 'sigmoid':
+    g = jax.nn.sigmoid(logits) * mask                                 # [F], 0 at padding
+  elif gate_norm == 'softmax':
+    g = jax.nn.softmax(logits) * mask
+  else:
+    raise ValueError(f"model.gate_norm must be 'sigmoid' or 'softmax', got {gate_norm!r}")
   xws = c @ p['attn_gru']['W'] + p['attn_gru']['b']                   # [F, 3H]
 
   def step(h, inp):
@@ -155,7 +168,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   # Episodic memory: one scan step per pass.
   def one_pass(m, _):
     logits = gate_logits(p['gate'], c, m, q, cmask)                  # [F]
-    e = episode(p, c, logits, cmask, cfg.attention)                  # [H]
+    e = episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm)   # [H]
     m_new = gru_cell(p['memory_gru'], m, e)                          # [H]
     return m_new, logits
 

@@ -42,11 +42,12 @@ def test_shapes(setup):
   assert out['gate_logits'].shape == (b, cfg.passes, spec.max_facts)
 
 
-@pytest.mark.parametrize('attention', ['gru', 'softmax'])
-def test_padding_changes_nothing(setup, attention):
+@pytest.mark.parametrize('attention, gate_norm', [('gru', 'sigmoid'), ('gru', 'softmax'),
+                                                  ('softmax', 'sigmoid')])
+def test_padding_changes_nothing(setup, attention, gate_norm):
   test, spec, cfg, params = setup
   cfg = ml_collections.ConfigDict(cfg.to_dict())
-  cfg.attention = attention
+  cfg.attention, cfg.gate_norm = attention, gate_norm
   ex = _row(test, 3)
   a = dmn.forward(params, ex, None, cfg, train=False)
   b = dmn.forward(params, _pad(ex, 5, 3, 2), None, cfg, train=False)
@@ -88,6 +89,17 @@ def test_attention_gru_zero_gates_give_zero_episode(setup):
   logits = jnp.full((4,), -1e30)
   e = dmn.episode(params, c, logits, jnp.ones(4, bool), 'gru')
   np.testing.assert_allclose(e, 0.0, atol=1e-7)   # g = 0 everywhere: h stays at h_0 = 0
+
+
+def test_softmax_normalised_attention_gru(setup):
+  _, _, _, params = setup
+  h = params['memory_gru']['U'].shape[0]
+  c = jax.random.normal(jax.random.PRNGKey(0), (3, h))
+  # g = softmax = [0, 1, 0]: facts 0 and 2 keep the state, so e = GRU(c_1, h_0 = 0).
+  logits = jnp.array([-1e30, 0.0, -1e30])
+  e = dmn.episode(params, c, logits, jnp.ones(3, bool), 'gru', 'softmax')
+  from dmn_jax.nn.gru import gru_cell
+  np.testing.assert_allclose(e, gru_cell(params['attn_gru'], jnp.zeros(h), c[1]), rtol=1e-5)
 
 
 def test_softmax_episode_is_weighted_sum(setup):
