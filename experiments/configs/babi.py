@@ -16,6 +16,14 @@ from ml_collections import config_dict
 PASSES = {1: 2, 2: 2, 3: 3, 4: 2, 5: 3, 6: 2, 7: 3, 8: 3, 9: 2, 10: 2, 11: 2, 12: 2, 13: 2,
           14: 2, 15: 2, 16: 3, 17: 2, 18: 2, 19: 2, 20: 2}
 
+# Per-task departures from the defaults below, each chosen on DEV accuracy (never test); the
+# runs that chose them are in results/babi_dmn_single_seed.md.
+TASK_OVERRIDES = {
+    # dev 0.83 with softmax-normalised attention-GRU gates vs 0.75 with softmax attention and
+    # 0.52 with the paper's sigmoid gates (L2 1e-3, dropout 0.3); single seed, 100 epochs.
+    2: {'model.gate_norm': 'softmax'},
+}
+
 
 def parse_arg(arg: str | None, **defaults):
   """'1' | 'task=1' | 'task=3,tiny' -> ConfigDict (big_vision's configs/common.py style)."""
@@ -61,11 +69,18 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.train.l2 = 1e-5                             # ½λ‖θ‖² added to the gradient before Adam
   c.train.clip_norm = 10.0
   c.train.num_epochs = 150
-  c.train.patience = 20                         # epochs without dev improvement
+  c.train.patience = 40                         # epochs without dev improvement
   c.train.gate_supervision = True
   c.train.gate_weight = 1.0                     # α
   c.train.answer_weight = 1.0                   # β
   c.train.answer_start_epoch = 0                # β = 0 before this epoch (gates only)
+
+  for key, value in TASK_OVERRIDES.get(a.task, {}).items():
+    *parents, leaf = key.split('.')
+    node = c
+    for name in parents:
+      node = node[name]
+    node[leaf] = value
 
   if a.tiny:
     c.model.embed_dim = c.model.hidden = c.model.gate_hidden = 16

@@ -19,3 +19,14 @@ def test_every_task_has_a_config(task):
   assert c.task == task and c.model.passes >= 1
   with pytest.raises(AttributeError):
     c.train.learnig_rate = 1.0
+
+
+def test_task_overrides_apply_and_are_known_keys():
+  for task, overrides in babi_config.TASK_OVERRIDES.items():
+    c = babi_config.get_config(str(task))
+    for key, value in overrides.items():
+      node = c
+      for name in key.split('.'):
+        node = node[name]
+      assert node == value
+  assert babi_config.get_config('1').model.gate_norm == 'sigmoid'     # the paper's gate
