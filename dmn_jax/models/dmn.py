@@ -86,9 +86,38 @@ def gate_features(c: jax.Array, m: jax.Array, q: jax.Array, wb: jax.Array) -> ja
 
 def gate_logits(p: Params, c: jax.Array, m: jax.Array, q: jax.Array, mask: jax.Array
                 ) -> jax.Array:
-  """Pre-sigmoid gate scores W2 tanh(W1 z + b1) + b2, <float32>[F]; NEG_INF at padded facts."""
+  """Pre-sigmoid gate scores W2 tanh(W1 z + b1) + b2, <float32>[F]; NEG_INF at padded facts.
+
+  The reference form (builds z); `forward` uses the equal, cheaper `gate_precompute` +
+  `gate_logits_from` pair.
+  """
   z = gate_features(c, m, q, p['Wb'])
   s = jnp.tanh(z @ p['W1'] + p['b1']) @ p['W2'] + p['b2']            # [F]
+  return jnp.where(mask, s, NEG_INF)
+
+
+def gate_precompute(p: Params, c: jax.Array, q: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """The memory-independent part of W1 z + b1, computed once for all passes.
+
+  W1 z splits into one [H, Hg] block per feature; the blocks of c, q, c∘q, |c−q| and cᵀWq do
+  not change between passes. Returns (that sum <float32>[F, Hg], c Wb <float32>[F, H]).
+  """
+  h = c.shape[-1]
+  w = p['W1']
+  cw = c @ p['Wb']                                                   # [F, H]
+  pre = (c @ w[:h] + q @ w[2 * h:3 * h] + (c * q) @ w[3 * h:4 * h]
+         + jnp.abs(c - q) @ w[5 * h:6 * h] + jnp.outer(cw @ q, w[7 * h]) + p['b1'])
+  return pre, cw
+
+
+def gate_logits_from(p: Params, pre: jax.Array, cw: jax.Array, c: jax.Array, m: jax.Array,
+                     mask: jax.Array) -> jax.Array:
+  """`gate_logits` given `gate_precompute`'s output: only the m-dependent blocks per pass."""
+  h = c.shape[-1]
+  w = p['W1']
+  a = (pre + m @ w[h:2 * h] + (c * m) @ w[4 * h:5 * h] + jnp.abs(c - m) @ w[6 * h:7 * h]
+       + jnp.outer(cw @ m, w[7 * h + 1]))                             # [F, Hg]
+  s = jnp.tanh(a) @ p['W2'] + p['b2']                                 # [F]
   return jnp.where(mask, s, NEG_INF)
 
 
@@ -166,8 +195,10 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   q, _ = gru_scan(qgru, h0, xq, ex['question_mask'])                 # [H]
 
   # Episodic memory: one scan step per pass.
+  pre, cw = gate_precompute(p['gate'], c, q)                         # [F, Hg], [F, H]
+
   def one_pass(m, _):
-    logits = gate_logits(p['gate'], c, m, q, cmask)                  # [F]
+    logits = gate_logits_from(p['gate'], pre, cw, c, m, cmask)       # [F]
     e = episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm)   # [H]
     m_new = gru_cell(p['memory_gru'], m, e)                          # [H]
     return m_new, logits

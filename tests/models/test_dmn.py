@@ -83,6 +83,19 @@ def test_gate_features_nine_blocks():
   np.testing.assert_allclose(z[:, 7 * h + 1], [c[0] @ wb @ m, c[1] @ wb @ m])
 
 
+def test_precomputed_gates_equal_reference(setup):
+  _, _, _, params = setup
+  g = dict(params['gate'], b1=jax.random.normal(jax.random.PRNGKey(5), params['gate']['b1'].shape))
+  h = g['Wb'].shape[0]
+  k = jax.random.split(jax.random.PRNGKey(1), 3)
+  c, m, q = (jax.random.normal(k[0], (6, h)), jax.random.normal(k[1], (h,)),
+             jax.random.normal(k[2], (h,)))
+  mask = jnp.array([1, 1, 1, 1, 0, 0], bool)
+  pre, cw = dmn.gate_precompute(g, c, q)
+  np.testing.assert_allclose(dmn.gate_logits_from(g, pre, cw, c, m, mask),
+                             dmn.gate_logits(g, c, m, q, mask), rtol=1e-4, atol=1e-5)
+
+
 def test_attention_gru_zero_gates_give_zero_episode(setup):
   _, _, _, params = setup
   c = jax.random.normal(jax.random.PRNGKey(0), (4, params['memory_gru']['U'].shape[0]))
