@@ -9,6 +9,7 @@ warm-up call, nothing else running; FLOPs per step are XLA's cost analysis of th
 
 import os
 import platform
+import sys
 from absl import app, flags
 import jax
 import ml_collections
@@ -44,6 +45,7 @@ def main(argv):
       '|---:|---:|---:|---:|---:|---:|',
   ] + [f"| {r['batch']} | {r['compile_s']:.1f} | {r['step_ms']:.1f} | {r['ex_per_s']:,.0f} | "
        f"{r['gflop_per_step']:.3f} | {r['gflop_per_s']:.2f} |" for r in rows]
+  lines += ['', 'Command: `python -m experiments.bench ' + ' '.join(sys.argv[1:]) + '`']
   text = '\n'.join(lines)
   print(text)
   if _OUT.value:
