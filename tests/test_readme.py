@@ -12,7 +12,7 @@ def _read(*parts):
 
 
 def test_ci_runs_the_readme_test_command():
-  ci_lines = [l for l in _read('.ci', 'run').splitlines() if 'pytest' in l]
+  ci_lines = [l for l in _read('.ci', 'run').splitlines() if 'pytest' in l and not l.startswith('#')]
   assert len(ci_lines) == 1
   assert ci_lines[0].strip() in _read('README.md')
 
