@@ -266,7 +266,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
               **{f'dev_{k}': v for k, v in dev_m.items() if k != 'examples'}}
     with open(metrics_path, 'a') as f:
       f.write(json.dumps(record) + '\n')
-    log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:.0f} β {weights[1]:.0f} | "
+    log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
         f"loss {train_m['loss']:.3f} (gate {train_m['gate_loss']:.3f}, answer "
         f"{train_m['answer_loss']:.3f}) | gate acc {_fmt(train_m['gate_accuracy'])} | "
         f"train acc {train_m['accuracy']:.3f} | dev acc {dev_m['accuracy']:.3f}"
