@@ -210,6 +210,14 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     state, meta = restored
     log(f"resuming from {workdir} after epoch {meta['epoch']} (step {int(state['step'])})")
   _truncate_metrics(metrics_path, meta['epoch'])
+  summary_path = os.path.join(workdir, 'summary.json')
+  finished = meta['epoch'] >= cfg.train.num_epochs or meta['stopped']
+  if finished and os.path.exists(summary_path):  # nothing to train or evaluate again
+    ckpts.close()
+    with open(summary_path) as f:
+      summary = json.load(f)
+    log(f"run already complete: test accuracy {summary['test_accuracy']:.4f} ({summary_path})")
+    return summary
 
   bs = cfg.train.batch_size
   example = next(batching.batches(data['train'], bs))
@@ -296,7 +304,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
                  f'({jax.devices()[0].device_kind})',
       'jax_version': jax.__version__,
   }
-  _write_json(os.path.join(workdir, 'summary.json'), summary)
+  _write_json(summary_path, summary)
   log(f"test accuracy {test_m['accuracy']:.4f} (dev {dev_m['accuracy']:.4f}, best epoch "
       f"{meta['best_epoch']}, {meta['epoch']} epochs, {summary['examples_per_second']:,.0f} ex/s, "
       f"train {meta['train_seconds']:.0f} s, compile {compile_seconds:.1f} s)")

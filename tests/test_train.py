@@ -83,6 +83,10 @@ def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
             'train_seconds'):
     assert k in on_disk and on_disk[k] == summary[k]
   assert 0 <= summary['test_accuracy'] <= 1
+  # Rerunning a finished run neither trains nor recompiles: it returns the saved summary.
+  msgs = []
+  assert train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=msgs.append) == on_disk
+  assert not any('compiled' in m for m in msgs) and len(_lines(tmp_path / 'w')) == 4
   # The results table reads the finished workdir back.
   from dmn_jax import report
   text, rows = report.make_table([str(tmp_path / 'w')], 'cmd')
