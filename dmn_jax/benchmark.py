@@ -3,37 +3,44 @@
 import time
 
 import jax
+import numpy as np
 
 from dmn_jax import train
 from dmn_jax.data import batching
 from dmn_jax.optim import make_optimizer
 
 
-def bench_one(cfg, data, spec, batch_size: int, seconds: float) -> dict:
-  """Compile time, step time, examples/s and XLA's FLOP count of one train step at `batch_size`.
+def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int = 1) -> dict:
+  """Compile time, step time, examples/s and XLA's FLOP count of one train step.
 
-  Times at least 3 steps and at least `seconds`, after one warm-up step.
+  The step is the one `train.train_and_evaluate` runs: vmapped over `num_seeds` seeds, each on
+  its own batch of `batch_size`. Times at least 3 steps and at least `seconds`, after one
+  warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per step).
   """
   tx = make_optimizer(cfg.train)
-  state = train.init_state(cfg, spec, tx)
-  batches = list(batching.batches(data['train'], batch_size,
-                                  batching.epoch_order(len(data['train']['story']), 0, 0)))
+  seeds = [cfg.seed + i for i in range(num_seeds)]
+  state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
+                       *[train.init_state(cfg, spec, tx, s) for s in seeds])
+  n = batching.num_examples(data['train'])
+  batches = list(train.seed_batches(data['train'], batch_size,
+                                    [batching.epoch_order(n, s, 0) for s in seeds]))
   w = train.loss_weights(cfg, 0)
+  active = np.ones((num_seeds,), bool)
   t0 = time.perf_counter()
-  step = jax.jit(train.make_train_step(cfg.model, tx), donate_argnums=0).lower(
-      state, batches[0], w).compile()
+  step = jax.jit(train.make_seeds_train_step(cfg.model, tx), donate_argnums=0).lower(
+      state, batches[0], w, active).compile()
   compile_s = time.perf_counter() - t0
   cost = step.cost_analysis()
   cost = cost[0] if isinstance(cost, list) else cost
   flops = float(cost.get('flops', float('nan'))) if cost else float('nan')
-  state, _ = step(state, batches[0], w)
+  state, _ = step(state, batches[0], w, active)
   jax.block_until_ready(state)
-  n, t0 = 0, time.perf_counter()
-  while n < 3 or time.perf_counter() - t0 < seconds:
-    state, _ = step(state, batches[n % len(batches)], w)
-    n += 1
+  steps, t0 = 0, time.perf_counter()
+  while steps < 3 or time.perf_counter() - t0 < seconds:
+    state, _ = step(state, batches[steps % len(batches)], w, active)
+    steps += 1
   jax.block_until_ready(state)
-  dt = (time.perf_counter() - t0) / n
-  return {'batch': batch_size, 'compile_s': compile_s, 'step_ms': dt * 1e3,
-          'ex_per_s': batch_size / dt, 'gflop_per_step': flops / 1e9,
+  dt = (time.perf_counter() - t0) / steps
+  return {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s, 'step_ms': dt * 1e3,
+          'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': flops / 1e9,
           'gflop_per_s': flops / dt / 1e9}

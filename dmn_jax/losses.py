@@ -31,20 +31,29 @@ def answer_terms(logits: jax.Array, answer: jax.Array, mask: jax.Array, weight: 
 
 
 def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Array,
-               weight: jax.Array) -> dict[str, jax.Array]:
+               weight: jax.Array, end_pass: bool = False) -> dict[str, jax.Array]:
   """Gate supervision: pass i's gate softmax over facts targets the i-th supporting fact.
 
   Passes beyond the example's supporting facts (and supports beyond the number of passes) are
-  not supervised.
+  not supervised; with `end_pass`, the pass right after the last supporting fact targets the
+  end fact (the last column of gate_logits) and later passes are not supervised.
 
   Args:
-    gate_logits: <float32>[B, T, F] (padded facts at a large negative value);
+    gate_logits: <float32>[B, T, F] (padded facts at a large negative value; [B, T, F + 1]
+      with end_pass);
     supports: <int32>[B, P]; support_mask: <bool>[B, P]; weight: <float32>[B].
 
   Returns:
     gate_loss_sum: Σ_b weight_b · Σ_i CE_bi over supervised passes,
     gate_correct / gate_count: supervised passes whose argmax gate is the supporting fact.
   """
+  if end_pass:  # one more target per example: the end fact, right after its last support
+    end = gate_logits.shape[-1] - 1
+    n_sup = jnp.sum(support_mask, axis=1)                                  # [B]
+    slots = jnp.arange(supports.shape[1] + 1)
+    supports = jnp.where(slots[None] == n_sup[:, None], end,
+                         jnp.pad(supports, ((0, 0), (0, 1))))
+    support_mask = slots[None] <= n_sup[:, None]
   n = min(gate_logits.shape[1], supports.shape[1])
   logits, target = gate_logits[:, :n], supports[:, :n]                     # [B, n, F], [B, n]
   supervised = support_mask[:, :n] & (weight[:, None] > 0)                 # [B, n]
@@ -56,11 +65,15 @@ def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Ar
           'gate_count': jnp.sum(w)}
 
 
-def dmn_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
-  """All loss/metric sums of a DMN batch; `count` is the number of real examples."""
+def dmn_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array], end_pass: bool = False
+              ) -> dict[str, jax.Array]:
+  """All loss/metric sums of a DMN batch; `count` is the number of real examples;
+  `passes_sum` the passes that changed the memory, summed over real examples."""
   w = batch['weight']
   terms = answer_terms(out['answer_logits'], batch['answer'], batch['answer_mask'], w)
-  terms.update(gate_terms(out['gate_logits'], batch['supports'], batch['support_mask'], w))
+  terms.update(gate_terms(out['gate_logits'], batch['supports'], batch['support_mask'], w,
+                          end_pass))
+  terms['passes_sum'] = jnp.sum(w * out['passes_used'])
   terms['count'] = jnp.sum(w)
   return terms
 

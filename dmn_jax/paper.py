@@ -14,3 +14,14 @@ MEMNN_TABLE1_BABI_1K = {
     12: 100, 13: 100, 14: 99, 15: 100, 16: 100, 17: 65, 18: 95, 19: 36, 20: 100,
 }
 DMN_TABLE1_MEAN = 93.6
+DMN_TABLE1_TASKS_OVER_95 = 18
+MEMNN_TABLE1_MEAN = 93.3
+MEMNN_TABLE1_TASKS_OVER_95 = 16
+
+# Kumar et al. 2016, Table 4: test accuracy (%) by the maximum number of episodic passes.
+TABLE4_PASSES = (0, 1, 2, 3, 5)
+DMN_TABLE4_BABI = {
+    3: (0, 0, 16.7, 64.7, 95.2),
+    7: (48.8, 48.8, 49.1, 83.4, 96.9),
+    8: (33.6, 54.0, 55.6, 83.4, 96.5),
+}

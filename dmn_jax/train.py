@@ -1,11 +1,15 @@
 """Training and evaluation of the DMN on one bAbI task: `train_and_evaluate(cfg, workdir)`.
 
+All seeds of a config (`seed`, ..., `seed + num_seeds - 1`) train together in one jit-compiled
+program, vmapped over a leading seed axis; seed s trains exactly as it would alone.
+
 The workdir holds
   config.json     the resolved config (a rerun with a different config is refused)
-  metrics.jsonl   one JSON line per epoch (losses, accuracies, ex/s, loss weights)
-  ckpt/latest/    newest epoch (params, optimizer state, step, rng + JSON meta) to resume from
-  ckpt/best/      params of the best epoch by dev accuracy (ties: lower dev loss)
-  summary.json    test/dev accuracy, examples/s, compile and train seconds (written at the end)
+  metrics.jsonl   one JSON line per epoch and active seed (losses, accuracies, ex/s, loss weights)
+  ckpt/latest/    newest epoch (params, optimizer state, step, rng [S, ...] + JSON meta) to resume
+  ckpt/best/      each seed's params of its best epoch by dev accuracy (ties: lower dev loss)
+  summary.json    per-seed and best-by-dev test/dev accuracy, examples/s, compile and train
+                  seconds (written at the end)
 
 Rerunning the same command on a workdir resumes after its latest checkpoint; the randomness is
 a function of (seed, step) and the shuffle of (seed, epoch), so a resumed run replays exactly
@@ -60,7 +64,7 @@ def make_train_step(model_cfg, tx: optax.GradientTransformation
 
     def loss_fn(params):
       out = dmn.apply(params, batch, keys, model_cfg, train=True)
-      terms = losses.dmn_terms(out, batch)
+      terms = losses.dmn_terms(out, batch, model_cfg.get('end_pass', False))
       return losses.objective(terms, weights), terms
 
     (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
@@ -77,23 +81,69 @@ def make_eval_step(model_cfg) -> Callable[[Any, dict], dict]:
   """step(params, batch) -> metric sums, decoding answers greedily (no teacher forcing)."""
 
   def step(params, batch):
-    return losses.dmn_terms(dmn.apply(params, batch, None, model_cfg, train=False), batch)
+    return losses.dmn_terms(dmn.apply(params, batch, None, model_cfg, train=False), batch,
+                           model_cfg.get('end_pass', False))
 
   return step
 
 
-def init_state(cfg, spec, tx) -> State:
-  k_init, k_rng = jax.random.split(jax.random.PRNGKey(cfg.seed))
+def seeds_of(cfg) -> list[int]:
+  """The run's seeds: cfg.seed, cfg.seed + 1, ..., cfg.seed + cfg.num_seeds - 1."""
+  return [cfg.seed + i for i in range(cfg.get('num_seeds', 1))]
+
+
+def init_state(cfg, spec, tx, seed: int | None = None) -> State:
+  """The state of ONE seed (`seed`, default cfg.seed): params, opt_state, step, rng."""
+  seed = cfg.seed if seed is None else seed
+  k_init, k_rng = jax.random.split(jax.random.PRNGKey(seed))
   params = dmn.init(k_init, cfg.model, spec)
   return {'params': params, 'opt_state': tx.init(params), 'step': jnp.zeros((), jnp.int32),
           'rng': k_rng}
 
 
+def init_states(cfg, spec, tx) -> State:
+  """The states of all `seeds_of(cfg)`, stacked: every leaf gains a leading seed axis [S, ...].
+
+  Seed s's slice equals `init_state(cfg, spec, tx, s)`, so a seed trains identically alone or
+  beside others.
+  """
+  states = [init_state(cfg, spec, tx, s) for s in seeds_of(cfg)]
+  return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
+
+
+def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation):
+  """step(states, batches, loss_weights, active) -> (states, metric sums [S]), vmapped over seeds.
+
+  states and batches carry a leading seed axis (each seed sees its own shuffle); loss_weights
+  <float32>[2] is shared; active <bool>[S]: a seed that has early-stopped keeps its state
+  unchanged (its compute still runs: the batch of seeds has one shape).
+  """
+  one = make_train_step(model_cfg, tx)
+
+  def per_seed(state, batch, weights, act):
+    new, terms = one(state, batch, weights)
+    return jax.tree.map(lambda n, o: jnp.where(act, n, o), new, state), terms
+
+  return jax.vmap(per_seed, in_axes=(0, 0, None, 0))
+
+
+def make_seeds_eval_step(model_cfg):
+  """step(params [S, ...], batch) -> metric sums [S]: every seed on the same batch."""
+  return jax.vmap(make_eval_step(model_cfg), in_axes=(0, None))
+
+
+def seed_batches(arrays: dict[str, np.ndarray], batch_size: int, orders: list[np.ndarray]):
+  """Yields batches stacked over seeds, [S, batch_size, ...]; seed s in the order orders[s]."""
+  for parts in zip(*(batching.batches(arrays, batch_size, o) for o in orders)):
+    yield {k: np.stack([p[k] for p in parts]) for k in parts[0]}
+
+
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
-             weights=(1.0, 1.0)) -> dict[str, float]:
-  """Means over a whole split (padded rows weigh 0)."""
+             weights=(1.0, 1.0)) -> list[dict[str, float]]:
+  """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
+  `make_seeds_eval_step`, params stacked over seeds."""
   sums = [eval_step(params, b) for b in batching.batches(arrays, batch_size)]
-  return metrics.normalize(metrics.accumulate(sums), weights)
+  return [metrics.normalize(t, weights) for t in metrics.per_seed(metrics.accumulate(sums))]
 
 
 def validate_config(cfg) -> None:
@@ -102,11 +152,14 @@ def validate_config(cfg) -> None:
   checks = [
       (1 <= cfg.task <= 20, f'task must be 1..20, got {cfg.task}'),
       (0 < cfg.dev_fraction < 1, f'dev_fraction must be in (0, 1), got {cfg.dev_fraction}'),
+      (cfg.get('num_seeds', 1) >= 1, f"num_seeds must be >= 1, got {cfg.get('num_seeds')}"),
       (t.batch_size >= 1, f'train.batch_size must be >= 1, got {t.batch_size}'),
       (t.num_epochs >= 1, f'train.num_epochs must be >= 1, got {t.num_epochs}'),
       (t.patience >= 1, f'train.patience must be >= 1, got {t.patience}'),
       (t.learning_rate > 0, f'train.learning_rate must be > 0, got {t.learning_rate}'),
-      (m.passes >= 1, f'model.passes must be >= 1, got {m.passes}'),
+      (m.passes >= 0, f'model.passes must be >= 0, got {m.passes}'),
+      (not (m.get('end_pass', False) and not t.gate_supervision),
+       'model.end_pass needs gate supervision (the end fact is a supervised gate target)'),
       (m.attention in ('gru', 'softmax'),
        f"model.attention must be 'gru' or 'softmax', got {m.attention!r}"),
       (m.gate_norm in ('sigmoid', 'softmax'),
@@ -171,10 +224,36 @@ def _fmt(x: float) -> str:
   return 'nan' if math.isnan(x) else f'{x:.3f}'
 
 
+def _fresh_seed_meta() -> dict[str, Any]:
+  return {'best_dev_accuracy': -1.0, 'best_dev_loss': 1e30, 'best_epoch': 0, 'bad_epochs': 0,
+          'stopped': False, 'epochs_run': 0}
+
+
+def _select(mask: np.ndarray, new: Any, old: Any) -> Any:
+  """Per seed: new where mask[s], else old (trees with a leading seed axis)."""
+  m = jnp.asarray(mask)
+  return jax.tree.map(lambda n, o: jnp.where(m.reshape((-1,) + (1,) * (n.ndim - 1)), n, o),
+                      new, old)
+
+
+def best_seed(seed_summaries: list[dict[str, Any]]) -> int:
+  """Index of the seed chosen by dev: highest dev accuracy, ties by lower dev answer loss, then
+  by the lower seed. Never looks at test."""
+  return max(range(len(seed_summaries)),
+             key=lambda i: (seed_summaries[i]['dev_accuracy'],
+                            -seed_summaries[i]['dev_answer_loss'], -i))
+
+
 def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
                        stop_after_epochs: int | None = None,
                        log: Callable[[str], None] = print) -> dict[str, Any]:
-  """Trains the DMN on `cfg.task`, evaluates the best-by-dev params on test; returns the summary.
+  """Trains the DMN on `cfg.task` for every seed of `seeds_of(cfg)` at once; returns the summary.
+
+  The seeds are one program: params, optimizer state and RNG carry a leading seed axis and the
+  jit-compiled step is vmapped over it; each seed has its own shuffle, dropout, best-by-dev
+  params and early stopping (a stopped seed's state is frozen while the others go on). The
+  run ends when every seed has stopped or `train.num_epochs` is reached; each seed's best params
+  are then evaluated on test.
 
   Args:
     cfg: a config from `experiments/configs/babi.py`.
@@ -184,128 +263,175 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     log: progress printer.
 
   Returns:
-    the summary dict (also `workdir/summary.json` when the run is complete).
+    the summary dict (also `workdir/summary.json` when the run is complete): `seeds`, one dict per
+    seed (test/dev accuracy, best epoch, ...); the best-by-dev seed's `test_accuracy`,
+    `dev_accuracy`, `best_epoch` and `seed` at the top level; `test_accuracy_mean` / `_std`
+    over seeds; examples/s (seed-examples: a step over S seeds counts S × batch), timings.
   """
   cfg = ml_collections.FrozenConfigDict(cfg)
   validate_config(cfg)
   data, spec = babi.load_task(cfg.data_dir, cfg.task, cfg.babi_set, cfg.dev_fraction,
                               cfg.dev_seed, cfg.get('max_facts'))
+  seeds = seeds_of(cfg)
+  n_seeds = len(seeds)
   log(f'bAbI {cfg.babi_set} task {cfg.task} ({babi.TASK_NAMES[cfg.task]}): '
       f"{len(data['train']['story'])} train / {len(data['dev']['story'])} dev / "
       f"{len(data['test']['story'])} test; vocab {spec.vocab_size}, story <= "
-      f'{spec.max_story_tokens} tokens / {spec.max_facts} facts, answer steps {spec.answer_len}')
+      f'{spec.max_story_tokens} tokens / {spec.max_facts} facts, answer steps {spec.answer_len}; '
+      f'seeds {seeds}')
 
   # Inputs are good: from here on the workdir is written.
   os.makedirs(workdir, exist_ok=True)
   _check_or_write_config(workdir, cfg)
   metrics_path = os.path.join(workdir, 'metrics.jsonl')
   tx = make_optimizer(cfg.train)
-  state = init_state(cfg, spec, tx)
+  state = init_states(cfg, spec, tx)
   ckpts = checkpoint.RunCheckpoints(workdir)
-  meta = {'epoch': 0, 'best_dev_accuracy': -1.0, 'best_dev_loss': 1e30,
-          'best_epoch': 0, 'bad_epochs': 0, 'stopped': False, 'train_seconds': 0.0,
-          'train_examples': 0}
+  meta = {'epoch': 0, 'train_seconds': 0.0, 'train_examples': 0,
+          'seeds': [_fresh_seed_meta() for _ in seeds]}
   restored = ckpts.restore_latest(state)
   if restored is not None:
     state, meta = restored
-    log(f"resuming from {workdir} after epoch {meta['epoch']} (step {int(state['step'])})")
+    log(f"resuming from {workdir} after epoch {meta['epoch']}")
   _truncate_metrics(metrics_path, meta['epoch'])
   summary_path = os.path.join(workdir, 'summary.json')
-  finished = meta['epoch'] >= cfg.train.num_epochs or meta['stopped']
+
+  def all_stopped():
+    return all(s['stopped'] for s in meta['seeds'])
+
+  finished = meta['epoch'] >= cfg.train.num_epochs or all_stopped()
   if finished and os.path.exists(summary_path):  # nothing to train or evaluate again
     ckpts.close()
     with open(summary_path) as f:
       summary = json.load(f)
     log(f"run already complete: test accuracy {summary['test_accuracy']:.4f} ({summary_path})")
     return summary
+  restored_best = ckpts.restore_best(state['params'])
+  best_params = (restored_best[0] if restored_best is not None
+                 else jax.tree.map(jnp.copy, state['params']))
 
   bs = cfg.train.batch_size
-  example = next(batching.batches(data['train'], bs))
+  n_train = batching.num_examples(data['train'])
+  example = next(seed_batches(data['train'], bs, [np.arange(n_train)] * n_seeds))
+  active0 = np.ones((n_seeds,), bool)
   t0 = time.perf_counter()
-  train_step = jax.jit(make_train_step(cfg.model, tx), donate_argnums=0).lower(
-      state, example, loss_weights(cfg, 0)).compile()
-  eval_step = jax.jit(make_eval_step(cfg.model)).lower(state['params'], example).compile()
+  train_step = jax.jit(make_seeds_train_step(cfg.model, tx), donate_argnums=0).lower(
+      state, example, loss_weights(cfg, 0), active0).compile()
+  eval_step = jax.jit(make_seeds_eval_step(cfg.model)).lower(
+      state['params'], jax.tree.map(lambda x: x[0], example)).compile()
   compile_seconds = time.perf_counter() - t0
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
-      f'({jax.default_backend()}, batch {bs})')
+      f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)})')
 
-  n_train = batching.num_examples(data['train'])
   epochs_this_call = 0
-  while meta['epoch'] < cfg.train.num_epochs and not meta['stopped']:
+  while meta['epoch'] < cfg.train.num_epochs and not all_stopped():
     if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
       break
     epoch = meta['epoch']
     weights = loss_weights(cfg, epoch)
-    order = batching.epoch_order(n_train, cfg.seed, epoch)
+    active = np.array([not s['stopped'] for s in meta['seeds']])
+    orders = [batching.epoch_order(n_train, s, epoch) for s in seeds]
     t_epoch = time.perf_counter()
     sums = []
-    for batch in batching.batches(data['train'], bs, order):
-      state, terms = train_step(state, batch, weights)
+    for batch in seed_batches(data['train'], bs, orders):
+      state, terms = train_step(state, batch, weights, active)
       sums.append(terms)
     total = metrics.accumulate(sums)                 # waits for the device
     seconds = time.perf_counter() - t_epoch
-    if total['nonfinite']:
-      raise FloatingPointError(f'non-finite training loss in epoch {epoch + 1}; '
+    if np.any(total['nonfinite'][active]):
+      bad = [s for s, a, x in zip(seeds, active, total['nonfinite']) if a and x]
+      raise FloatingPointError(f'non-finite training loss in epoch {epoch + 1} (seeds {bad}); '
                                f'lower train.learning_rate or set train.clip_norm')
-    train_m = metrics.normalize(total, weights)
-    dev_m = evaluate(eval_step, state['params'], data['dev'], bs, weights)
+    train_ms = [metrics.normalize(t, weights) for t in metrics.per_seed(total)]
+    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, weights)
 
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
-    meta['train_examples'] += n_train
-    improved = False
-    if weights[1] > 0:  # early stopping only counts once answers are trained
-      key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
-      key_old = (meta['best_dev_accuracy'], -meta['best_dev_loss'])
-      improved = key_new > key_old
-      if improved:
-        meta.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
+    meta['train_examples'] += n_train * int(active.sum())
+    improved = np.zeros((n_seeds,), bool)
+    for i, (sm, dev_m) in enumerate(zip(meta['seeds'], dev_ms)):
+      if not active[i]:
+        continue
+      sm['epochs_run'] = epoch + 1
+      if weights[1] > 0:  # early stopping only counts once answers are trained
+        key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
+        key_old = (sm['best_dev_accuracy'], -sm['best_dev_loss'])
+        if key_new > key_old:
+          improved[i] = True
+          sm.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
                     best_epoch=epoch + 1, bad_epochs=0)
-        ckpts.save_best(epoch + 1, state['params'], dict(meta))
-      else:
-        meta['bad_epochs'] += 1
-        meta['stopped'] = meta['bad_epochs'] >= cfg.train.patience
-    ckpts.save_latest(epoch + 1, state, dict(meta))
+        else:
+          sm['bad_epochs'] += 1
+          sm['stopped'] = sm['bad_epochs'] >= cfg.train.patience
+    if improved.any():
+      best_params = _select(improved, state['params'], best_params)
+      ckpts.save_best(epoch + 1, best_params, {'epoch': epoch + 1})
+    ckpts.save_latest(epoch + 1, state, json.loads(json.dumps(meta)))
 
-    record = {'epoch': epoch + 1, 'step': int(state['step']), 'alpha': float(weights[0]),
-              'beta': float(weights[1]), 'examples_per_second': n_train / seconds,
-              'epoch_seconds': seconds,
-              **{f'train_{k}': v for k, v in train_m.items() if k != 'examples'},
-              **{f'dev_{k}': v for k, v in dev_m.items() if k != 'examples'}}
     with open(metrics_path, 'a') as f:
-      f.write(json.dumps(record) + '\n')
-    log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
-        f"loss {train_m['loss']:.3f} (gate {train_m['gate_loss']:.3f}, answer "
-        f"{train_m['answer_loss']:.3f}) | gate acc {_fmt(train_m['gate_accuracy'])} | "
-        f"train acc {train_m['accuracy']:.3f} | dev acc {dev_m['accuracy']:.3f}"
-        f"{' *' if improved else '  '} | {n_train / seconds:,.0f} ex/s")
+      for i, seed in enumerate(seeds):
+        if not active[i]:
+          continue
+        record = {'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]),
+                  'alpha': float(weights[0]), 'beta': float(weights[1]),
+                  'examples_per_second': n_train * int(active.sum()) / seconds,
+                  'epoch_seconds': seconds,
+                  **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
+                  **{f'dev_{k}': v for k, v in dev_ms[i].items() if k != 'examples'}}
+        f.write(json.dumps(record) + '\n')
+    speed = f'{n_train * int(active.sum()) / seconds:,.0f} ex/s'
+    if n_seeds == 1:
+      tm, dm = train_ms[0], dev_ms[0]
+      log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
+          f"loss {tm['loss']:.3f} (gate {tm['gate_loss']:.3f}, answer "
+          f"{tm['answer_loss']:.3f}) | gate acc {_fmt(tm['gate_accuracy'])} | "
+          f"train acc {tm['accuracy']:.3f} | dev acc {dm['accuracy']:.3f}"
+          f"{' *' if improved[0] else '  '} | {speed}")
+    else:
+      devs = ' '.join(f"{dm['accuracy']:.3f}{'*' if imp else ('' if act else '-')}"
+                      for dm, imp, act in zip(dev_ms, improved, active))
+      mean_loss = np.mean([tm['loss'] for tm, a in zip(train_ms, active) if a])
+      log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
+          f"loss {mean_loss:.3f} (mean of {int(active.sum())} active) | dev acc {devs} | "
+          f"{speed}")
     epochs_this_call += 1
 
-  done = meta['epoch'] >= cfg.train.num_epochs or meta['stopped']
-  if not done:
+  if not (meta['epoch'] >= cfg.train.num_epochs or all_stopped()):
     ckpts.close()
     log(f"stopped after epoch {meta['epoch']}; rerun the same command to continue")
     return {'complete': False, 'epoch': meta['epoch']}
 
-  best = ckpts.restore_best(state['params'])
   ckpts.close()
-  params = best[0] if best is not None else state['params']
-  test_m = evaluate(eval_step, params, data['test'], bs)
-  dev_m = evaluate(eval_step, params, data['dev'], bs)
+  test_ms = evaluate(eval_step, best_params, data['test'], bs)
+  dev_ms = evaluate(eval_step, best_params, data['dev'], bs)
+  per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'],
+               'test_gate_accuracy': t['gate_accuracy'], 'dev_accuracy': d['accuracy'],
+               'dev_answer_loss': d['answer_loss'], 'best_epoch': sm['best_epoch'],
+               'epochs_run': sm['epochs_run'], 'early_stopped': sm['stopped']}
+              for seed, t, d, sm in zip(seeds, test_ms, dev_ms, meta['seeds'])]
+  chosen = per_seed[best_seed(per_seed)]
+  tests = np.array([p['test_accuracy'] for p in per_seed])
   summary = {
       'complete': True,
-      'task': cfg.task, 'babi_set': cfg.babi_set, 'seed': cfg.seed,
-      'test_accuracy': test_m['accuracy'], 'test_gate_accuracy': test_m['gate_accuracy'],
-      'dev_accuracy': dev_m['accuracy'], 'best_epoch': meta['best_epoch'],
-      'epochs_run': meta['epoch'], 'early_stopped': meta['stopped'],
+      'task': cfg.task, 'babi_set': cfg.babi_set, 'seed': chosen['seed'],
+      'num_seeds': n_seeds,
+      'test_accuracy': chosen['test_accuracy'], 'test_gate_accuracy': chosen['test_gate_accuracy'],
+      'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
+      'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
+      'epochs_run': meta['epoch'],
       'examples_per_second': meta['train_examples'] / max(meta['train_seconds'], 1e-9),
       'compile_seconds': compile_seconds, 'train_seconds': meta['train_seconds'],
       'machine': f'{platform.machine()} {os.cpu_count()} cpus, {jax.default_backend()} '
                  f'({jax.devices()[0].device_kind})',
       'jax_version': jax.__version__,
+      'seeds': per_seed,
   }
   _write_json(summary_path, summary)
-  log(f"test accuracy {test_m['accuracy']:.4f} (dev {dev_m['accuracy']:.4f}, best epoch "
-      f"{meta['best_epoch']}, {meta['epoch']} epochs, {summary['examples_per_second']:,.0f} ex/s, "
-      f"train {meta['train_seconds']:.0f} s, compile {compile_seconds:.1f} s)")
+  for p in per_seed:
+    log(f"seed {p['seed']}: test accuracy {p['test_accuracy']:.4f} (dev {p['dev_accuracy']:.4f}, "
+        f"best epoch {p['best_epoch']}, {p['epochs_run']} epochs)")
+  log(f"test accuracy {chosen['test_accuracy']:.4f} (best-by-dev seed {chosen['seed']}; mean "
+      f"{tests.mean():.4f} ± {tests.std():.4f} over {n_seeds} seeds; "
+      f"{summary['examples_per_second']:,.0f} ex/s, train {meta['train_seconds']:.0f} s, "
+      f"compile {compile_seconds:.1f} s)")
   return summary

@@ -148,3 +148,68 @@ def test_babi_task1_end_to_end(tmp_path):
   cfg.train.num_epochs = 20
   summary = train.train_and_evaluate(cfg, str(tmp_path / 'w'))
   assert summary['test_accuracy'] >= 0.95
+
+
+def test_seeds_in_one_program_equal_separate_runs(tiny_cfg, tmp_path):
+  """Seed 1 trained beside seed 0 (vmapped) == seed 1 trained alone: same shuffle, init, dropout."""
+  tiny_cfg.train.num_epochs = 2
+  tiny_cfg.num_seeds = 2
+  both = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'both'), log=lambda s: None)
+  tiny_cfg.num_seeds = 1
+  tiny_cfg.seed = 1
+  alone = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'alone'), log=lambda s: None)
+  lines_both = [l for l in _lines(tmp_path / 'both') if l['seed'] == 1]
+  lines_alone = _lines(tmp_path / 'alone')
+  assert len(lines_both) == len(lines_alone) == 2
+  for a, b in zip(lines_alone, lines_both):
+    for k in ('train_loss', 'train_gate_loss', 'dev_loss', 'dev_accuracy', 'step'):
+      assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), k
+  assert both['num_seeds'] == 2 and [s['seed'] for s in both['seeds']] == [0, 1]
+  assert both['seeds'][1]['test_accuracy'] == pytest.approx(alone['test_accuracy'])
+  # Seed 0 differs from seed 1 (its own init and shuffle).
+  l0 = [l for l in _lines(tmp_path / 'both') if l['seed'] == 0]
+  assert l0[0]['train_loss'] != pytest.approx(lines_both[0]['train_loss'], rel=1e-6)
+  # The top-level figures are the best-by-dev seed's, with mean and std over seeds.
+  chosen = both['seeds'][train.best_seed(both['seeds'])]
+  assert both['test_accuracy'] == chosen['test_accuracy'] and both['seed'] == chosen['seed']
+  accs = [s['test_accuracy'] for s in both['seeds']]
+  assert both['test_accuracy_mean'] == pytest.approx(np.mean(accs))
+
+
+def test_stopped_seed_is_frozen(tiny_cfg):
+  tiny_cfg.num_seeds = 2
+  cfg = ml_collections.FrozenConfigDict(tiny_cfg)
+  data, spec = babi.load_task(cfg.data_dir, cfg.task, dev_fraction=cfg.dev_fraction)
+  tx = make_optimizer(cfg.train)
+  state = train.init_states(cfg, spec, tx)
+  assert state['params']['embed'].shape[0] == 2
+  before = jax.tree.map(np.array, state)
+  step = jax.jit(train.make_seeds_train_step(cfg.model, tx))
+  n = batching.num_examples(data['train'])
+  batch = next(train.seed_batches(data['train'], 8, [np.arange(n)] * 2))
+  state, terms = step(state, batch, train.loss_weights(cfg, 0), np.array([True, False]))
+  assert terms['count'].shape == (2,)
+  moved = jax.tree.map(lambda a, b: bool(np.any(np.asarray(a)[0] != b[0])), state, before)
+  frozen = jax.tree.map(lambda a, b: bool(np.all(np.asarray(a)[1] == b[1])), state, before)
+  assert all(jax.tree.leaves(frozen)) and any(jax.tree.leaves(moved))
+
+
+def test_best_seed_is_chosen_by_dev_not_test():
+  seeds = [{'dev_accuracy': 0.9, 'dev_answer_loss': 0.5, 'test_accuracy': 1.0},
+           {'dev_accuracy': 0.95, 'dev_answer_loss': 0.9, 'test_accuracy': 0.5},
+           {'dev_accuracy': 0.95, 'dev_answer_loss': 0.4, 'test_accuracy': 0.6}]
+  assert train.best_seed(seeds) == 2
+
+
+@pytest.mark.parametrize('passes, end_pass', [(0, False), (3, True)])
+def test_zero_passes_and_end_pass_train(tiny_cfg, tmp_path, passes, end_pass):
+  tiny_cfg.train.num_epochs = 2
+  tiny_cfg.model.passes, tiny_cfg.model.end_pass = passes, end_pass
+  summary = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  lines = _lines(tmp_path / 'w')
+  assert summary['complete'] and lines[-1]['train_loss'] < lines[0]['train_loss']
+  if passes == 0:
+    assert lines[-1]['train_gate_loss'] == 0 and lines[-1]['train_passes'] == 0
+  else:   # one supporting fact: memory changes in pass 1 only (gold stop in training)
+    assert lines[-1]['train_passes'] == pytest.approx(1.0)
+    assert 0 <= lines[-1]['dev_passes'] <= 3

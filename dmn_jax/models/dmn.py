@@ -42,8 +42,8 @@ NEG_INF = -1e30  # masked logits: finite, so an all-padding row gives a uniform,
 def init(key: jax.Array, cfg, spec) -> Params:
   """Initialises the DMN params for vocabulary size `spec.vocab_size`."""
   v, d, h, hg = spec.vocab_size, cfg.embed_dim, cfg.hidden, cfg.gate_hidden
-  if cfg.passes < 1:
-    raise ValueError(f'model.passes must be >= 1, got {cfg.passes}')
+  if cfg.passes < 0:
+    raise ValueError(f'model.passes must be >= 0, got {cfg.passes}')
   ks = jax.random.split(key, 9)
   glorot = jax.nn.initializers.glorot_uniform()
   emb_scale = 3.0 ** 0.5  # uniform(-√3, √3): unit variance embeddings
@@ -64,6 +64,9 @@ def init(key: jax.Array, cfg, spec) -> Params:
   }
   if not cfg.share_question_gru:
     p['question_gru'] = gru_init(jax.random.fold_in(key, 99), d, h)
+  if cfg.get('end_pass', False):
+    # The learned "end of passes" fact, appended after the story's facts.
+    p['end_fact'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 98), (h,))
   return p
 
 
@@ -195,20 +198,60 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   q, _ = gru_scan(qgru, h0, xq, ex['question_mask'])                 # [H]
 
   # Episodic memory: one scan step per pass.
-  pre, cw = gate_precompute(p['gate'], c, q)                         # [F, Hg], [F, H]
-
-  def one_pass(m, _):
-    logits = gate_logits_from(p['gate'], pre, cw, c, m, cmask)       # [F]
-    e = episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm)   # [H]
-    m_new = gru_cell(p['memory_gru'], m, e)                          # [H]
-    return m_new, logits
-
-  m, gates = jax.lax.scan(one_pass, q, None, length=cfg.passes)      # [H], [T, F]
+  m, gates, passes_used = episodic_memory(p, c, cmask, q, hs, ex, cfg, train=train)
 
   # Answer module.
   logits, prediction = decode(p, m, q, ex['answer'], teacher_forcing=train)
   return {'answer_logits': logits, 'prediction': prediction, 'gate_logits': gates,
-          'fact_mask': cmask}
+          'fact_mask': cmask, 'passes_used': passes_used}
+
+
+def episodic_memory(p: Params, c: jax.Array, cmask: jax.Array, q: jax.Array, hs: jax.Array,
+                    ex: dict[str, jax.Array], cfg, *, train: bool
+                    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """The memory after cfg.passes passes, starting from m^0 = q.
+
+  Args:
+    c: <float32>[F, H] facts (0 at padding); cmask: <bool>[F]; q: <float32>[H];
+    hs: <float32>[S, H] input-module states (read only with passes = 0);
+    ex: the example (its support_mask tells the gold stop pass when training with end_pass).
+
+  Returns:
+    m <float32>[H]; gate logits <float32>[T, F] ([T, F + 1] with end_pass: the last column is
+    the end fact); passes that changed the memory <int32>[].
+
+  passes = 0: no episodic memory; the answer module starts from the input module's last state
+  (the story read as a whole), with the question fed at every answer step (the paper's Table 4
+  "0 passes" row).
+
+  end_pass: a learned end fact joins the facts; once a pass's gate picks it (argmax; in training
+  the gold stop, the pass after the last supporting fact), that pass and every later one leave
+  the memory unchanged (paper §2.3, "end-of-passes representation").
+  """
+  if cfg.passes == 0:
+    # Padded steps carry the state, so the last row is the state after the last real word.
+    return hs[-1], jnp.zeros((0, c.shape[0]), c.dtype), jnp.zeros((), jnp.int32)
+  end_pass = cfg.get('end_pass', False)
+  if end_pass:
+    c = jnp.concatenate([c, p['end_fact'][None]], axis=0)                # [F + 1, H]
+    cmask = jnp.concatenate([cmask, jnp.ones((1,), bool)])
+    gold_stop = jnp.sum(ex['support_mask']).astype(jnp.int32)            # pass index of "end"
+  end = c.shape[0] - 1
+  pre, cw = gate_precompute(p['gate'], c, q)                         # [F, Hg], [F, H]
+
+  def one_pass(carry, i):
+    m, done = carry
+    logits = gate_logits_from(p['gate'], pre, cw, c, m, cmask)       # [F]
+    if end_pass:
+      picked_end = (i >= gold_stop) if train else (jnp.argmax(logits) == end)
+      done = done | picked_end
+    e = episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm)   # [H]
+    m_new = jnp.where(done, m, gru_cell(p['memory_gru'], m, e))      # [H]
+    return (m_new, done), (logits, jnp.logical_not(done))
+
+  (m, _), (gates, changed) = jax.lax.scan(
+      one_pass, (q, jnp.zeros((), bool)), jnp.arange(cfg.passes))    # [H], [T, F]
+  return m, gates, jnp.sum(changed).astype(jnp.int32)
 
 
 def decode(p: Params, m: jax.Array, q: jax.Array, answer: jax.Array, *, teacher_forcing: bool
@@ -243,7 +286,7 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
   """`forward` vmapped over a batch: every array gains a leading B axis; keys [B] or None."""
   fn = lambda ex, k: forward(p, ex, k, cfg, train=train)
   ex = {k: batch[k] for k in ('story', 'story_mask', 'fact_pos', 'fact_mask', 'question',
-                              'question_mask', 'answer')}
+                              'question_mask', 'answer', 'support_mask')}
   if keys is None:
     return jax.vmap(lambda e: fn(e, None))(ex)
   return jax.vmap(fn)(ex, keys)

@@ -53,14 +53,19 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.data_dir = config_dict.placeholder(str)     # None: $DMN_DATA_DIR, else download (cache)
   c.dev_fraction = 0.1                          # held out from the training file
   c.dev_seed = 0
-  c.max_facts = config_dict.placeholder(int)    # None: the whole story
-  c.seed = 0
+  # Memory = the 50 most recent sentences (as Sukhbaatar et al. 2015). Only tasks 2, 3, 5 and 8
+  # have longer stories; their supporting facts lie at most 31 (train) / 40 (test) sentences
+  # back, so nothing is lost, and task 3 trains ~4x faster (1,348 -> ~300 padded words).
+  c.max_facts = 50                              # None: the whole story
+  c.seed = 0                                    # first seed
+  c.num_seeds = 1                               # seeds seed..seed+num_seeds-1, vmapped in one program
 
   c.model = ml_collections.ConfigDict()
   c.model.embed_dim = 80
   c.model.hidden = 80                           # paper: hidden size 80 for bAbI
   c.model.gate_hidden = 80
   c.model.passes = PASSES[a.task]
+  c.model.end_pass = False                      # learned end-of-passes fact (paper §2.3)
   c.model.attention = 'gru'                     # 'gru' (paper's modified GRU) | 'softmax'
   c.model.gate_norm = 'sigmoid'                 # attention-GRU gate: σ (paper) | softmax (DMN+)
   c.model.fact_mode = 'sentence'                # 'sentence' | 'word'

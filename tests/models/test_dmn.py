@@ -147,3 +147,62 @@ def test_word_fact_mode(setup):
   out = dmn.forward(params, _row(test, 0), None, cfg, train=False)
   assert out['gate_logits'].shape == (cfg.passes, spec.max_story_tokens)
   assert np.array_equal(out['fact_mask'], test['story_mask'][0])
+
+
+def _with(cfg, **kw):
+  cfg = ml_collections.ConfigDict(cfg.to_dict())
+  for k, v in kw.items():
+    cfg[k] = v
+  return cfg
+
+
+def test_zero_passes_answers_from_the_input_module(setup):
+  test, spec, cfg, params = setup
+  cfg0 = _with(cfg, passes=0, dropout=0.0)
+  ex = _row(test, 0)
+  out = dmn.forward(params, ex, None, cfg0, train=False)
+  assert out['gate_logits'].shape == (0, spec.max_facts) and int(out['passes_used']) == 0
+  # The answer starts from the input GRU's state after the last real word...
+  _, hs = dmn.gru_scan(params['input_gru'], jnp.zeros(cfg.hidden),
+                       params['embed'][ex['story']], ex['story_mask'])
+  q, _ = dmn.gru_scan(params['question_gru'], jnp.zeros(cfg.hidden),
+                      params['embed'][ex['question']], ex['question_mask'])
+  n = int(ex['story_mask'].sum())
+  logits, _ = dmn.decode(params, hs[n - 1], q, ex['answer'], teacher_forcing=False)
+  np.testing.assert_allclose(out['answer_logits'], logits, rtol=1e-5, atol=1e-6)
+  # ...so it depends on the story, and no gate parameter matters.
+  other = dict(ex, story=np.where(ex['story_mask'], (ex['story'] + 1) % spec.vocab_size, 0))
+  assert not np.allclose(dmn.forward(params, other, None, cfg0, train=False)['answer_logits'],
+                         out['answer_logits'])
+  no_gate = dict(params, gate=jax.tree.map(jnp.zeros_like, params['gate']))
+  np.testing.assert_array_equal(dmn.forward(no_gate, ex, None, cfg0, train=False)['answer_logits'],
+                                out['answer_logits'])
+
+
+def test_end_pass_freezes_the_memory_after_the_gold_stop(setup):
+  test, spec, cfg, _ = setup
+  cfg3 = _with(cfg, passes=3, end_pass=True, dropout=0.0)
+  params = dmn.init(jax.random.PRNGKey(1), cfg3, spec)
+  assert params['end_fact'].shape == (cfg.hidden,)
+  ex = _row(test, 0)                              # one supporting fact: stop at pass index 1
+  assert ex['support_mask'].sum() == 1
+  out3 = dmn.forward(params, ex, jax.random.PRNGKey(0), cfg3, train=True)
+  assert out3['gate_logits'].shape == (3, spec.max_facts + 1)    # + the end fact
+  assert int(out3['passes_used']) == 1
+  out1 = dmn.forward(params, ex, jax.random.PRNGKey(0), _with(cfg3, passes=1), train=True)
+  np.testing.assert_allclose(out3['answer_logits'], out1['answer_logits'], rtol=1e-5, atol=1e-6)
+  # Without the end fact the two later passes change the memory, hence the answer.
+  plain = dmn.forward(params, ex, jax.random.PRNGKey(0), _with(cfg3, end_pass=False), train=True)
+  assert not np.allclose(plain['answer_logits'], out1['answer_logits'])
+
+
+def test_end_pass_at_evaluation_stops_where_the_gate_picks_the_end(setup):
+  test, spec, cfg, _ = setup
+  cfg3 = _with(cfg, passes=3, end_pass=True)
+  params = dmn.init(jax.random.PRNGKey(1), cfg3, spec)
+  ex = _row(test, 0)
+  out = dmn.forward(params, ex, None, cfg3, train=False)
+  picks = np.argmax(np.asarray(out['gate_logits']), -1)
+  end = spec.max_facts
+  first_end = next((i for i, k in enumerate(picks) if k == end), 3)
+  assert int(out['passes_used']) == first_end

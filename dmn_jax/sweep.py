@@ -1,0 +1,276 @@
+"""Sweeps of DMN runs over bAbI tasks (× one config key), each cell a multi-seed run.
+
+    cells = make_cells(sweep_cfg)             # [(name, run config)], one per task (× grid value)
+    run_sweep(sweep_cfg, root, log=print)     # trains every cell in turn; rewrites the table
+
+A cell is `train.train_and_evaluate` on `<root>/<name>` with `num_seeds` seeds vmapped in one
+program. Finished cells return their saved summary at once and a half-trained cell resumes from
+its checkpoint, so rerunning the same command skips what is done. After every cell the results
+table (markdown + JSON) is rewritten; cells not finished yet are listed as pending.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from typing import Any, Callable
+
+import jax
+import ml_collections
+import numpy as np
+
+from dmn_jax import paper, train
+from dmn_jax.errors import ConfigError
+
+
+def parse_tasks(spec: str) -> list[int]:
+  """'1-3,7' -> [1, 2, 3, 7]."""
+  out: list[int] = []
+  for part in filter(None, (p.strip() for p in str(spec).split(','))):
+    try:
+      lo, _, hi = part.partition('-')
+      out.extend(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+      raise ConfigError(f"sweep tasks: cannot read {part!r} (expected e.g. '1-20' or '3,7,8')")
+  if not out or any(not 1 <= t <= 20 for t in out):
+    raise ConfigError(f'sweep tasks must be within 1..20, got {spec!r}')
+  return sorted(set(out), key=out.index)
+
+
+def _update(node: ml_collections.ConfigDict, overrides: dict, path: str = '') -> None:
+  """Recursively sets `overrides` (nested dicts) into `node`; unknown keys are errors."""
+  for k, v in overrides.items():
+    if k not in node:
+      raise ConfigError(f'sweep override {path}{k}: no such key in the run config')
+    if isinstance(v, (dict, ml_collections.ConfigDict)):
+      _update(node[k], dict(v), f'{path}{k}.')
+    else:
+      node[k] = v
+
+
+def _as_dict(node) -> dict:
+  if node is None:
+    return {}
+  if isinstance(node, ml_collections.FrozenConfigDict):
+    node = node.as_configdict()
+  return node.to_dict() if hasattr(node, 'to_dict') else dict(node)
+
+
+def _set_dotted(cfg: ml_collections.ConfigDict, key: str, value: Any) -> None:
+  *parents, leaf = key.split('.')
+  node = cfg
+  for name in parents:
+    node = node[name]
+  if leaf not in node:
+    raise ConfigError(f'sweep grid key {key!r}: no such key in the run config')
+  node[leaf] = type(node[leaf])(value) if node[leaf] is not None else value
+
+
+def cell_name(task: int, grid_key: str | None, value: Any) -> str:
+  name = f'task{task:02d}'
+  if grid_key:
+    name += f'_{grid_key.split(".")[-1]}{value}'
+  return name
+
+
+def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigDict]
+               ) -> list[dict[str, Any]]:
+  """[{'name', 'task', 'value', 'config'}] for every task (× grid value) of the sweep."""
+  grid_key = sweep_cfg.get('grid_key') or None
+  values = list(sweep_cfg.get('grid_values') or ()) if grid_key else [None]
+  if grid_key and not values:
+    raise ConfigError('sweep grid_key is set but grid_values is empty')
+  cells = []
+  for task in parse_tasks(sweep_cfg.tasks):
+    for value in values:
+      cfg = get_run_config(str(task))
+      _update(cfg, _as_dict(sweep_cfg.get('overrides')))
+      cfg.num_seeds = sweep_cfg.num_seeds
+      if grid_key:
+        _set_dotted(cfg, grid_key, value)
+      cells.append({'name': cell_name(task, grid_key, value), 'task': task, 'value': value,
+                    'config': cfg})
+  return cells
+
+
+def _load(workdir: str) -> dict | None:
+  path = os.path.join(workdir, 'summary.json')
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    s = json.load(f)
+  return s if s.get('complete') and 'seeds' in s else None
+
+
+def _progress(workdir: str) -> int:
+  """Epochs done so far by an unfinished cell (0 if it has not started)."""
+  path = os.path.join(workdir, 'metrics.jsonl')
+  if not os.path.exists(path):
+    return 0
+  with open(path) as f:
+    return max((json.loads(l)['epoch'] for l in f if l.strip()), default=0)
+
+
+def _attention(m) -> str:
+  att = 'softmax' if m.attention == 'softmax' else f'GRU ({m.gate_norm} gates)'
+  return att + (', end stop' if m.get('end_pass', False) else '')
+
+
+def _pct(x: float) -> str:
+  return f'{100 * x:.1f}'
+
+
+def table1(cells: list[dict], root: str, command: str) -> tuple[str, dict]:
+  """`results/babi_1k_dmn.md`: per task, paper DMN / MemNN beside our best-by-dev seed and the
+  mean ± std over seeds; summary lines over the finished tasks."""
+  rows, done = [], []
+  lines = [
+      '# DMN on bAbI 1k: all 20 tasks, several seeds',
+      '',
+      'Test accuracy (%). **best-by-dev**: the test accuracy of the seed with the best dev '
+      'accuracy (the paper reports one model per task, chosen on dev); **mean ± std**: over '
+      'all seeds. Each seed is early-stopped on its own dev accuracy. Paper: Kumar et al. 2016, '
+      'Table 1 (DMN; MemNN = Weston et al. 2015a, strongly supervised).',
+      '',
+      '| task | paper DMN | paper MemNN | ours best-by-dev | ours mean ± std | seeds | '
+      'passes | attention | hidden | epochs (mean) | train + compile s |',
+      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
+  ]
+  machine = None
+  for c in sorted(cells, key=lambda c: c['task']):
+    t, m = c['task'], c['config'].model
+    wd = os.path.join(root, c['name'])
+    s = _load(wd)
+    head = f"| {t} | {paper.DMN_TABLE1_BABI_1K[t]} | {paper.MEMNN_TABLE1_BABI_1K[t]} |"
+    if s is None:
+      ep = _progress(wd)
+      state = f'running, epoch {ep}' if ep else 'pending'
+      lines.append(f"{head} ({state}) | | {c['config'].num_seeds} | {m.passes} | "
+                   f"{_attention(m)} | {m.hidden} | | |")
+      rows.append({'task': t, 'status': 'pending', 'epochs_done': ep})
+      continue
+    accs = np.array([x['test_accuracy'] for x in s['seeds']])
+    row = {'task': t, 'status': 'done', 'best_by_dev': 100 * s['test_accuracy'],
+           'best_seed': s['seed'], 'mean': 100 * accs.mean(), 'std': 100 * accs.std(),
+           'per_seed': [100 * a for a in accs.tolist()],
+           'seeds': [x['seed'] for x in s['seeds']],
+           'dev_best': 100 * s['dev_accuracy'], 'passes': m.passes, 'attention': _attention(m),
+           'hidden': m.hidden, 'epochs_mean': float(np.mean([x['epochs_run'] for x in s['seeds']])),
+           'seconds': s['train_seconds'] + s['compile_seconds'],
+           'paper_dmn': paper.DMN_TABLE1_BABI_1K[t], 'paper_memnn': paper.MEMNN_TABLE1_BABI_1K[t]}
+    machine = s['machine']
+    rows.append(row)
+    done.append(row)
+    lines.append(f"{head} {row['best_by_dev']:.1f} | {row['mean']:.1f} ± {row['std']:.1f} | "
+                 f"{len(accs)} | {m.passes} | {row['attention']} | {m.hidden} | "
+                 f"{row['epochs_mean']:.0f} | {row['seconds']:.0f} |")
+  n = len(done)
+  summary = {'tasks_done': n, 'tasks_total': len(cells)}
+  if n:
+    best = np.array([r['best_by_dev'] for r in done])
+    means = np.array([r['mean'] for r in done])
+    summary.update(mean_best_by_dev=float(best.mean()), mean_of_means=float(means.mean()),
+                   over_95_best_by_dev=int((best > 95).sum()),
+                   over_95_mean=int((means > 95).sum()),
+                   paper_mean_same_tasks=float(np.mean([r['paper_dmn'] for r in done])),
+                   wall_seconds=float(sum(r['seconds'] for r in done)))
+    lines += [
+        f"| **mean ({n} of {len(cells)} tasks)** | "
+        f"{summary['paper_mean_same_tasks']:.1f} | | **{summary['mean_best_by_dev']:.1f}** | "
+        f"{summary['mean_of_means']:.1f} | | | | | | {summary['wall_seconds']:.0f} |",
+        f"| **tasks > 95%** | {sum(r['paper_dmn'] > 95 for r in done)} | | "
+        f"**{summary['over_95_best_by_dev']}** | {summary['over_95_mean']} | | | | | | |",
+    ]
+  lines += ['', f'Paper (all 20 tasks): mean {paper.DMN_TABLE1_MEAN}, '
+            f'{paper.DMN_TABLE1_TASKS_OVER_95} tasks > 95%.']
+  if n < len(cells):
+    lines.append(f'{len(cells) - n} of {len(cells)} tasks pending: the summary lines cover the '
+                 'finished tasks only (the paper column of the mean row too).')
+  lines += _footer(machine, command)
+  return '\n'.join(lines), {'summary': summary, 'rows': rows}
+
+
+def table_passes(cells: list[dict], root: str, command: str) -> tuple[str, dict]:
+  """`results/babi_passes_dmn.md`: test accuracy by maximum passes beside the paper's Table 4."""
+  tasks = sorted({c['task'] for c in cells})
+  values = sorted({c['value'] for c in cells})
+  by = {(c['task'], c['value']): c for c in cells}
+  lines = [
+      '# DMN on bAbI 1k: maximum number of episodic passes (Kumar et al. 2016, Table 4)',
+      '',
+      'Test accuracy (%): ours as best-by-dev seed (mean ± std over seeds) / paper. '
+      '0 passes: no episodic memory, the answer module starts from the input module\'s '
+      'final state and reads the question at every step.',
+      '',
+      '| task | ' + ' | '.join(f'{v} passes' for v in values) + ' |',
+      '|---:|' + '---:|' * len(values),
+  ]
+  rows, machine, seconds = [], None, 0.0
+  for t in tasks:
+    cells_txt = []
+    for v in values:
+      c = by.get((t, v))
+      paper_acc = dict(zip(paper.TABLE4_PASSES, paper.DMN_TABLE4_BABI.get(t, ()))).get(v)
+      ptxt = '–' if paper_acc is None else f'{paper_acc}'
+      s = _load(os.path.join(root, c['name'])) if c else None
+      if s is None:
+        cells_txt.append(f'pending / {ptxt}')
+        rows.append({'task': t, 'passes': v, 'status': 'pending', 'paper': paper_acc})
+        continue
+      accs = np.array([x['test_accuracy'] for x in s['seeds']])
+      machine = s['machine']
+      seconds += s['train_seconds'] + s['compile_seconds']
+      cells_txt.append(f"**{_pct(s['test_accuracy'])}** ({_pct(accs.mean())} ± "
+                       f"{_pct(accs.std())}) / {ptxt}")
+      rows.append({'task': t, 'passes': v, 'status': 'done', 'paper': paper_acc,
+                   'best_by_dev': 100 * s['test_accuracy'], 'mean': 100 * accs.mean(),
+                   'std': 100 * accs.std(), 'seeds': len(accs),
+                   'seconds': s['train_seconds'] + s['compile_seconds']})
+    lines.append(f'| {t} | ' + ' | '.join(cells_txt) + ' |')
+  lines += ['', f'Train + compile time of the finished cells: {seconds:.0f} s.']
+  lines += _footer(machine, command)
+  return '\n'.join(lines), {'rows': rows}
+
+
+def _footer(machine: str | None, command: str) -> list[str]:
+  return ['', f'Machine: {machine or platform.machine()}; jax {jax.__version__}.', '',
+          'Regenerate (resumable: finished cells are skipped, a cell in progress resumes):', '',
+          '```', command, '```', '']
+
+
+TABLES = {'table1': table1, 'passes': table_passes}
+
+
+def write_table(sweep_cfg, cells, root: str, command: str) -> str:
+  """Writes `<sweep_cfg.out>.md` and `.json`; returns the markdown."""
+  if sweep_cfg.table not in TABLES:
+    raise ConfigError(f"sweep table must be one of {sorted(TABLES)}, got {sweep_cfg.table!r}")
+  text, obj = TABLES[sweep_cfg.table](cells, root, command)
+  obj['command'] = command
+  out = sweep_cfg.out
+  os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
+  for path, content in ((out + '.md', text),
+                        (out + '.json', json.dumps(obj, indent=1, sort_keys=True) + '\n')):
+    with open(path + '.tmp', 'w') as f:
+      f.write(content)
+    os.replace(path + '.tmp', path)
+  return text
+
+
+def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
+              log: Callable[[str], None] = print) -> str:
+  """Trains every cell not finished yet (in order), rewriting the table after each."""
+  cells = make_cells(sweep_cfg, get_run_config)
+  for c in cells:                          # every config is checked before anything trains
+    train.validate_config(ml_collections.FrozenConfigDict(c['config']))
+  write_table(sweep_cfg, cells, root, command)
+  t0 = time.perf_counter()
+  for i, c in enumerate(cells):
+    log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")
+    train.train_and_evaluate(c['config'], os.path.join(root, c['name']),
+                             log=lambda s, n=c['name']: log(f'[{n}] {s}'))
+    write_table(sweep_cfg, cells, root, command)
+  log(f'sweep done in {time.perf_counter() - t0:.0f} s this call')
+  return write_table(sweep_cfg, cells, root, command)

@@ -1,0 +1,45 @@
+"""Runs a sweep of DMN bAbI cells (tasks × seeds × one config key) and writes its results table.
+
+  python -m experiments.babi_sweep --config=experiments/configs/babi_sweep.py \
+      --workdir=runs/babi_sweep
+  python -m experiments.babi_sweep --config=experiments/configs/babi_passes.py \
+      --workdir=runs/babi_passes
+
+Resumable: rerun the same command; finished cells are skipped and an unfinished one resumes
+from its last epoch. `--table_only` rewrites the table from the workdir without training.
+"""
+
+import sys
+
+from absl import app, flags
+from ml_collections import config_flags
+
+from dmn_jax import sweep
+from experiments import common
+from experiments.configs import babi as babi_config
+
+_CONFIG = config_flags.DEFINE_config_file(
+    'config', 'experiments/configs/babi_sweep.py', 'sweep config', lock_config=True)
+_WORKDIR = flags.DEFINE_string('workdir', None, 'one sub-folder per cell goes here')
+_TABLE_ONLY = flags.DEFINE_bool('table_only', False, 'only rewrite the table from the workdir')
+flags.mark_flags_as_required(['workdir'])
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  command = 'python -m experiments.babi_sweep ' + ' '.join(
+      a for a in sys.argv[1:] if not a.startswith('--table_only'))
+
+  def go():
+    if _TABLE_ONLY.value:
+      cells = sweep.make_cells(_CONFIG.value, babi_config.get_config)
+      print(sweep.write_table(_CONFIG.value, cells, _WORKDIR.value, command))
+    else:
+      print(sweep.run_sweep(_CONFIG.value, _WORKDIR.value, babi_config.get_config, command))
+
+  common.run_cli(go)
+
+
+if __name__ == '__main__':
+  app.run(main, flags_parser=common.parse_flags)

@@ -1,0 +1,23 @@
+r"""Sweep: maximum episodic passes 0/1/2/3/5 on bAbI 1k tasks 3, 7, 8 (Kumar et al. Table 4)
+-> results/babi_passes_dmn.{md,json}.
+
+  python -m experiments.babi_sweep --config=experiments/configs/babi_passes.py \
+      --workdir=runs/babi_passes
+
+Every other setting is the task's config from `experiments/configs/babi.py`.
+"""
+
+import ml_collections
+
+
+def get_config(arg=None):
+  del arg
+  c = ml_collections.ConfigDict()
+  c.tasks = '7,8,3'
+  c.num_seeds = 3
+  c.table = 'passes'
+  c.out = 'results/babi_passes_dmn'
+  c.grid_key = 'model.passes'
+  c.grid_values = (0, 1, 2, 3, 5)
+  c.overrides = ml_collections.ConfigDict()
+  return c

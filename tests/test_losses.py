@@ -1,0 +1,47 @@
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dmn_jax import losses
+
+
+def _peaked(targets, f):
+  """Gate logits [1, T, f] that put (almost) all mass on targets[i] at pass i."""
+  x = np.full((1, len(targets), f), -20.0, np.float32)
+  for i, t in enumerate(targets):
+    x[0, i, t] = 20.0
+  return jnp.asarray(x)
+
+
+def test_gate_targets_are_the_supports_in_order():
+  supports, mask, w = jnp.array([[2, 5]]), jnp.array([[True, True]]), jnp.ones(1)
+  good = losses.gate_terms(_peaked([2, 5, 0], 6), supports, mask, w)
+  assert float(good['gate_count']) == 2 and float(good['gate_correct']) == 2   # pass 3 free
+  assert float(good['gate_loss_sum']) < 1e-6
+  swapped = losses.gate_terms(_peaked([5, 2, 0], 6), supports, mask, w)
+  assert float(swapped['gate_correct']) == 0 and float(swapped['gate_loss_sum']) > 10
+
+
+def test_end_pass_target_follows_the_last_support():
+  supports, mask, w = jnp.array([[2, 5, 0]]), jnp.array([[True, True, False]]), jnp.ones(1)
+  f = 7                                                  # 6 facts + the end fact at index 6
+  good = losses.gate_terms(_peaked([2, 5, 6, 1], f), supports, mask, w, end_pass=True)
+  assert float(good['gate_count']) == 3 and float(good['gate_correct']) == 3   # pass 4 free
+  assert float(good['gate_loss_sum']) < 1e-6
+  late = losses.gate_terms(_peaked([2, 5, 1, 6], f), supports, mask, w, end_pass=True)
+  assert float(late['gate_correct']) == 2
+  # A padded example (weight 0) is never supervised.
+  none = losses.gate_terms(_peaked([2, 5, 6], f), supports, mask, jnp.zeros(1), end_pass=True)
+  assert float(none['gate_count']) == 0
+
+
+def test_answer_accuracy_needs_every_token():
+  logits = np.full((1, 3, 4), -10.0, np.float32)
+  logits[0, 0, 1] = logits[0, 1, 2] = logits[0, 2, 0] = 10.0
+  answer = jnp.array([[1, 2, 3]])
+  full = losses.answer_terms(jnp.asarray(logits), answer, jnp.array([[True, True, True]]),
+                             jnp.ones(1))
+  short = losses.answer_terms(jnp.asarray(logits), answer, jnp.array([[True, True, False]]),
+                              jnp.ones(1))
+  assert float(full['correct']) == 0 and float(short['correct']) == 1
+  assert float(short['answer_loss_sum']) == pytest.approx(0.0, abs=1e-6)
