@@ -7,6 +7,10 @@ A cell is `train.train_and_evaluate` on `<root>/<name>` with `num_seeds` seeds v
 program. Finished cells return their saved summary at once and a half-trained cell resumes from
 its checkpoint, so rerunning the same command skips what is done. After every cell the results
 table (markdown + JSON) is rewritten; cells not finished yet are listed as pending.
+
+A finished cell's `summary.json` and `config.json` are also copied to `<sweep_cfg.cells_dir>/
+<name>/` (a few KB, committed beside the table): the table is built from there, and a cell found
+there with the same config is not trained again, even on a machine without the workdir.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import time
 from typing import Any, Callable
 
@@ -95,13 +100,34 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
   return cells
 
 
-def _load(workdir: str) -> dict | None:
+def _load(workdir: str, config: Any = None) -> dict | None:
+  """The complete multi-seed summary in `workdir`, if any (and, given `config`, only if the
+  workdir's config.json equals it)."""
   path = os.path.join(workdir, 'summary.json')
   if not os.path.exists(path):
     return None
   with open(path) as f:
     s = json.load(f)
-  return s if s.get('complete') and 'seeds' in s else None
+  if not (s.get('complete') and 'seeds' in s):
+    return None
+  if config is not None:
+    with open(os.path.join(workdir, 'config.json')) as f:
+      if json.load(f) != json.loads(config.to_json_best_effort()):
+        return None
+  return s
+
+
+def _archive(cell_workdir: str, cells_dir: str, name: str) -> None:
+  dest = os.path.join(cells_dir, name)
+  os.makedirs(dest, exist_ok=True)
+  for fname in ('summary.json', 'config.json'):
+    shutil.copyfile(os.path.join(cell_workdir, fname), os.path.join(dest, fname))
+
+
+def _cell_summary(c: dict, root: str, cells_dir: str) -> dict | None:
+  """A cell's finished summary: from the archive if there, else from the workdir."""
+  return (_load(os.path.join(cells_dir, c['name']), c['config'])
+          or _load(os.path.join(root, c['name']), c['config']))
 
 
 def _progress(workdir: str) -> int:
@@ -122,7 +148,7 @@ def _pct(x: float) -> str:
   return f'{100 * x:.1f}'
 
 
-def table1(cells: list[dict], root: str, command: str) -> tuple[str, dict]:
+def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[str, dict]:
   """`results/babi_1k_dmn.md`: per task, paper DMN / MemNN beside our best-by-dev seed and the
   mean ± std over seeds; summary lines over the finished tasks."""
   rows, done = [], []
@@ -142,7 +168,7 @@ def table1(cells: list[dict], root: str, command: str) -> tuple[str, dict]:
   for c in sorted(cells, key=lambda c: c['task']):
     t, m = c['task'], c['config'].model
     wd = os.path.join(root, c['name'])
-    s = _load(wd)
+    s = _cell_summary(c, root, cells_dir)
     head = f"| {t} | {paper.DMN_TABLE1_BABI_1K[t]} | {paper.MEMNN_TABLE1_BABI_1K[t]} |"
     if s is None:
       ep = _progress(wd)
@@ -192,7 +218,8 @@ def table1(cells: list[dict], root: str, command: str) -> tuple[str, dict]:
   return '\n'.join(lines), {'summary': summary, 'rows': rows}
 
 
-def table_passes(cells: list[dict], root: str, command: str) -> tuple[str, dict]:
+def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
+                 ) -> tuple[str, dict]:
   """`results/babi_passes_dmn.md`: test accuracy by maximum passes beside the paper's Table 4."""
   tasks = sorted({c['task'] for c in cells})
   values = sorted({c['value'] for c in cells})
@@ -214,7 +241,7 @@ def table_passes(cells: list[dict], root: str, command: str) -> tuple[str, dict]
       c = by.get((t, v))
       paper_acc = dict(zip(paper.TABLE4_PASSES, paper.DMN_TABLE4_BABI.get(t, ()))).get(v)
       ptxt = '–' if paper_acc is None else f'{paper_acc}'
-      s = _load(os.path.join(root, c['name'])) if c else None
+      s = _cell_summary(c, root, cells_dir) if c else None
       if s is None:
         cells_txt.append(f'pending / {ptxt}')
         rows.append({'task': t, 'passes': v, 'status': 'pending', 'paper': paper_acc})
@@ -247,7 +274,7 @@ def write_table(sweep_cfg, cells, root: str, command: str) -> str:
   """Writes `<sweep_cfg.out>.md` and `.json`; returns the markdown."""
   if sweep_cfg.table not in TABLES:
     raise ConfigError(f"sweep table must be one of {sorted(TABLES)}, got {sweep_cfg.table!r}")
-  text, obj = TABLES[sweep_cfg.table](cells, root, command)
+  text, obj = TABLES[sweep_cfg.table](cells, root, sweep_cfg.cells_dir, command)
   obj['command'] = command
   out = sweep_cfg.out
   os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
@@ -268,9 +295,13 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
   write_table(sweep_cfg, cells, root, command)
   t0 = time.perf_counter()
   for i, c in enumerate(cells):
+    if _load(os.path.join(sweep_cfg.cells_dir, c['name']), c['config']) is not None:
+      log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done ({sweep_cfg.cells_dir}) ===")
+      continue
     log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")
-    train.train_and_evaluate(c['config'], os.path.join(root, c['name']),
-                             log=lambda s, n=c['name']: log(f'[{n}] {s}'))
+    wd = os.path.join(root, c['name'])
+    train.train_and_evaluate(c['config'], wd, log=lambda s, n=c['name']: log(f'[{n}] {s}'))
+    _archive(wd, sweep_cfg.cells_dir, c['name'])
     write_table(sweep_cfg, cells, root, command)
   log(f'sweep done in {time.perf_counter() - t0:.0f} s this call')
   return write_table(sweep_cfg, cells, root, command)

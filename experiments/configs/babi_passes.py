@@ -17,6 +17,7 @@ def get_config(arg=None):
   c.num_seeds = 3
   c.table = 'passes'
   c.out = 'results/babi_passes_dmn'
+  c.cells_dir = 'results/cells/babi_passes_dmn'   # finished cells' summary + config (committed)
   c.grid_key = 'model.passes'
   c.grid_values = (0, 1, 2, 3, 5)
   c.overrides = ml_collections.ConfigDict()

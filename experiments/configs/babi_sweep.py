@@ -22,6 +22,7 @@ def get_config(arg=None):
   c.num_seeds = 5
   c.table = 'table1'
   c.out = 'results/babi_1k_dmn'                # .md and .json
+  c.cells_dir = 'results/cells/babi_1k_dmn'   # finished cells' summary + config (committed)
   c.grid_key = ''                              # none: one cell per task
   c.grid_values = ()
   c.overrides = ml_collections.ConfigDict()    # nested, e.g. {'train': {'num_epochs': 100}}
