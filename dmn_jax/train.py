@@ -236,6 +236,27 @@ def _select(mask: np.ndarray, new: Any, old: Any) -> Any:
                       new, old)
 
 
+def early_stopping_update(sm: dict[str, Any], dev_m: dict[str, float], epoch: int,
+                          patience: int) -> bool:
+  """Updates one seed's early-stopping record `sm` with its dev metrics of `epoch`.
+
+  The best params are those of the highest dev accuracy, ties broken by the lower dev answer
+  loss. Patience restarts only when dev ACCURACY rises: an equal accuracy with a lower loss still
+  replaces the best params, but does not keep a saturated run (100% dev) going for ever.
+
+  Returns whether this epoch's params are the seed's new best.
+  """
+  key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
+  key_old = (sm['best_dev_accuracy'], -sm['best_dev_loss'])
+  sm['bad_epochs'] = 0 if dev_m['accuracy'] > sm['best_dev_accuracy'] else sm['bad_epochs'] + 1
+  improved = key_new > key_old
+  if improved:
+    sm.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
+              best_epoch=epoch)
+  sm['stopped'] = sm['bad_epochs'] >= patience
+  return improved
+
+
 def best_seed(seed_summaries: list[dict[str, Any]]) -> int:
   """Index of the seed chosen by dev: highest dev accuracy, ties by lower dev answer loss, then
   by the lower seed. Never looks at test."""
@@ -354,15 +375,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
         continue
       sm['epochs_run'] = epoch + 1
       if weights[1] > 0:  # early stopping only counts once answers are trained
-        key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
-        key_old = (sm['best_dev_accuracy'], -sm['best_dev_loss'])
-        if key_new > key_old:
-          improved[i] = True
-          sm.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
-                    best_epoch=epoch + 1, bad_epochs=0)
-        else:
-          sm['bad_epochs'] += 1
-          sm['stopped'] = sm['bad_epochs'] >= cfg.train.patience
+        improved[i] = early_stopping_update(sm, dev_m, epoch + 1, cfg.train.patience)
     if improved.any():
       best_params = _select(improved, state['params'], best_params)
       ckpts.save_best(epoch + 1, best_params, {'epoch': epoch + 1})

@@ -2,6 +2,8 @@
 
   python -m experiments.bench --config=experiments/configs/babi.py:1 --batch_sizes=32,128
   python -m experiments.bench --config=experiments/configs/babi.py:3 --out=results/bench_dmn.md
+  python -m experiments.bench --config=experiments/configs/babi.py:1 --batch_sizes=32 \
+      --seeds=1,5,10                       # seeds vmapped in one program
 
 Times the jit-compiled train step (forward, backward, Adam) on real batches of the task after one
 warm-up call, nothing else running; FLOPs per step are XLA's cost analysis of the compiled step.
@@ -23,8 +25,14 @@ from experiments import common
 _CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/babi.py:1',
                                           'task config', lock_config=True)
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32', '128'], 'batch sizes to time')
+_SEEDS = flags.DEFINE_list('seeds', ['1'], 'numbers of seeds trained together (vmapped) to time')
 _SECONDS = flags.DEFINE_float('seconds', 10.0, 'timed seconds per batch size (at least 3 steps)')
 _OUT = flags.DEFINE_string('out', None, 'also append the table to this markdown file')
+
+
+def _ratio(row, one) -> str:
+  base = one.get(row['batch'])
+  return f"{row['step_ms'] / base:.2f}x" if base else '–'
 
 
 def main(argv):
@@ -32,7 +40,9 @@ def main(argv):
   cfg = ml_collections.FrozenConfigDict(_CONFIG.value)
   data, spec = babi.load_task(cfg.data_dir, cfg.task, cfg.babi_set, cfg.dev_fraction,
                               cfg.dev_seed, cfg.get('max_facts'))
-  rows = [bench_one(cfg, data, spec, int(b), _SECONDS.value) for b in _BATCH_SIZES.value]
+  rows = [bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s))
+          for b in _BATCH_SIZES.value for s in _SEEDS.value]
+  one = {r['batch']: r['step_ms'] for r in rows if r['seeds'] == 1}
   machine = (f'{platform.machine()}, {os.cpu_count()} cpus, {jax.default_backend()} '
              f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
   m = cfg.model
@@ -41,10 +51,12 @@ def main(argv):
       f'tokens / {spec.max_facts} facts, hidden {m.hidden}, passes {m.passes}, '
       f'attention {m.attention}; {machine}',
       '',
-      '| batch | compile s | step ms | examples/s | GFLOP/step | GFLOP/s |',
-      '|---:|---:|---:|---:|---:|---:|',
-  ] + [f"| {r['batch']} | {r['compile_s']:.1f} | {r['step_ms']:.1f} | {r['ex_per_s']:,.0f} | "
-       f"{r['gflop_per_step']:.3f} | {r['gflop_per_s']:.2f} |" for r in rows]
+      '| batch | seeds | compile s | step ms | time vs 1 seed | seed-examples/s | GFLOP/step '
+      '| GFLOP/s |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ] + [f"| {r['batch']} | {r['seeds']} | {r['compile_s']:.1f} | {r['step_ms']:.1f} | "
+       f"{_ratio(r, one)} | {r['ex_per_s']:,.0f} | {r['gflop_per_step']:.3f} | "
+       f"{r['gflop_per_s']:.2f} |" for r in rows]
   lines += ['', 'Command: `python -m experiments.bench ' + ' '.join(sys.argv[1:]) + '`']
   text = '\n'.join(lines)
   print(text)

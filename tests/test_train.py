@@ -213,3 +213,14 @@ def test_zero_passes_and_end_pass_train(tiny_cfg, tmp_path, passes, end_pass):
   else:   # one supporting fact: memory changes in pass 1 only (gold stop in training)
     assert lines[-1]['train_passes'] == pytest.approx(1.0)
     assert 0 <= lines[-1]['dev_passes'] <= 3
+
+
+def test_early_stopping_patience_counts_accuracy_only():
+  sm = train._fresh_seed_meta()
+  history = [(0.5, 1.0), (0.9, 0.5), (0.9, 0.4), (0.9, 0.3), (0.8, 0.2)]
+  improved = [train.early_stopping_update(sm, {'accuracy': a, 'answer_loss': l}, e + 1, 3)
+              for e, (a, l) in enumerate(history)]
+  # Equal accuracy with a lower loss replaces the best params (epochs 3, 4)...
+  assert improved == [True, True, True, True, False] and sm['best_epoch'] == 4
+  # ...but patience counts from the last accuracy gain (epoch 2): 3 epochs without one.
+  assert sm['bad_epochs'] == 3 and sm['stopped']

@@ -1,0 +1,77 @@
+import json
+import os
+
+import ml_collections
+import pytest
+
+from dmn_jax import sweep
+from dmn_jax.errors import ConfigError
+from experiments.configs import babi as babi_config
+from experiments.configs import babi_passes, babi_sweep
+from tests.conftest import synthetic_task, write_task
+
+
+def test_parse_tasks():
+  assert sweep.parse_tasks('1-3,7') == [1, 2, 3, 7]
+  assert sweep.parse_tasks('7,3,7') == [7, 3]                     # order kept, duplicates dropped
+  assert sweep.parse_tasks(babi_sweep.ORDER) != list(range(1, 21))
+  assert sorted(sweep.parse_tasks(babi_sweep.ORDER)) == list(range(1, 21))
+  for bad in ('0', '21', 'x', ''):
+    with pytest.raises(ConfigError):
+      sweep.parse_tasks(bad)
+
+
+def test_cells_take_task_configs_overrides_and_grid():
+  cfg = babi_passes.get_config()
+  cfg.overrides = ml_collections.ConfigDict({'train': {'num_epochs': 7}})
+  cells = sweep.make_cells(cfg, babi_config.get_config)
+  assert len(cells) == 15
+  assert {c['config'].model.passes for c in cells} == {0, 1, 2, 3, 5}
+  assert all(c['config'].train.num_epochs == 7 and c['config'].num_seeds == 3 for c in cells)
+  c3 = next(c for c in cells if c['task'] == 3 and c['value'] == 5)
+  assert c3['name'] == 'task03_passes5'
+  # The per-task choices of configs/babi.py survive (task 3 uses softmax gates).
+  assert c3['config'].model.gate_norm == babi_config.get_config('3').model.gate_norm
+  cfg.overrides = ml_collections.ConfigDict({'train': {'num_epoch': 7}})
+  with pytest.raises(ConfigError, match='num_epoch'):
+    sweep.make_cells(cfg, babi_config.get_config)
+
+
+def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(40),
+                    test=synthetic_task(10, seed=1))
+  write_task(tmp_path / 'data', task=4, train=synthetic_task(40), test=synthetic_task(10, seed=2))
+
+  def run_config(arg):
+    c = babi_config.get_config(f'task={arg},tiny')
+    c.data_dir = data
+    c.train.num_epochs = 1
+    c.train.batch_size = 8
+    return c
+
+  cfg = babi_sweep.get_config()
+  cfg.tasks, cfg.num_seeds = '4,1', 2
+  cfg.out = str(tmp_path / 'res' / 'table')
+  cfg.cells_dir = str(tmp_path / 'res' / 'cells')
+  logs = []
+  text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append)
+  assert '| 1 | 100 | 100 |' in text and '| 4 | 100 | 100 |' in text and 'CMD' in text
+  assert text.index('| 1 | 100') < text.index('| 4 | 100')         # rows in task order
+  with open(cfg.out + '.json') as f:
+    obj = json.load(f)
+  assert obj['summary']['tasks_done'] == 2
+  rows = {r['task']: r for r in obj['rows']}
+  assert len(rows[1]['per_seed']) == 2 and rows[1]['seeds'] == [0, 1]
+  assert os.path.exists(os.path.join(cfg.cells_dir, 'task01', 'summary.json'))
+  # Rerun without the workdir (another machine): archived cells are not trained again.
+  logs.clear()
+  sweep.run_sweep(cfg, str(tmp_path / 'other_runs'), run_config, 'CMD', log=logs.append)
+  assert not any('compiled' in l for l in logs) and sum(': done (' in l for l in logs) == 2
+  # A changed cell config is not taken for done; its row shows as pending until it finishes.
+  def changed(arg):
+    c = run_config(arg)
+    c.train.num_epochs = 2
+    return c
+  cells = sweep.make_cells(cfg, changed)
+  text = sweep.write_table(cfg, cells, str(tmp_path / 'other_runs'), 'CMD')
+  assert text.count('(pending)') == 2 and '0 of 2' not in text
