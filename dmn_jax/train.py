@@ -164,6 +164,8 @@ def validate_config(cfg) -> None:
        f"model.attention must be 'gru' or 'softmax', got {m.attention!r}"),
       (m.gate_norm in ('sigmoid', 'softmax'),
        f"model.gate_norm must be 'sigmoid' or 'softmax', got {m.gate_norm!r}"),
+      (m.get('fact_fusion', 'none') in ('none', 'bigru'),
+       f"model.fact_fusion must be 'none' or 'bigru', got {m.get('fact_fusion')!r}"),
       (m.fact_mode in ('sentence', 'word'),
        f"model.fact_mode must be 'sentence' or 'word', got {m.fact_mode!r}"),
       (0 <= m.dropout < 1, f'model.dropout must be in [0, 1), got {m.dropout}'),

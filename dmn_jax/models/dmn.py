@@ -11,6 +11,8 @@ fact_mode ('sentence' | 'word'), share_question_gru, dropout.
 Modules (paper section in brackets):
   input     [2.1] GRU over the story's word stream; facts c_t = its states at sentence ends
             (fact_mode='sentence') or at every word (fact_mode='word', single-sentence input).
+            Optional, beyond the paper: fact_fusion='bigru' adds a backward GRU over the facts
+            (DMN+'s input fusion layer, Xiong et al. 2016).
   question  [2.2] GRU over the question with the same embedding; q = last state.
   episodic  [2.3] per pass i, gate features z(c, m, q) (9 blocks), g = σ(W2 tanh(W1 z + b1) + b2);
             episode e^i by the attention GRU h_t = g_t GRU(c_t, h_{t−1}) + (1 − g_t) h_{t−1},
@@ -64,6 +66,8 @@ def init(key: jax.Array, cfg, spec) -> Params:
   }
   if not cfg.share_question_gru:
     p['question_gru'] = gru_init(jax.random.fold_in(key, 99), d, h)
+  if cfg.get('fact_fusion', 'none') == 'bigru':
+    p['fusion_gru'] = gru_init(jax.random.fold_in(key, 97), h, h)
   if cfg.get('end_pass', False):
     # The learned "end of passes" fact, appended after the story's facts.
     p['end_fact'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 98), (h,))
@@ -191,6 +195,14 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   else:
     raise ValueError(f"model.fact_mode must be 'sentence' or 'word', got {cfg.fact_mode!r}")
   c = c * cmask[:, None]
+  fusion = cfg.get('fact_fusion', 'none')
+  if fusion == 'bigru':
+    # DMN+ input fusion (Xiong et al. 2016): a backward GRU over the facts, added to them, so a
+    # fact also knows what follows it (the forward input GRU only knows what came before).
+    _, hb = gru_scan(p['fusion_gru'], h0, c[::-1], cmask[::-1])     # padding (at the end) first
+    c = (c + hb[::-1]) * cmask[:, None]
+  elif fusion != 'none':
+    raise ValueError(f"model.fact_fusion must be 'none' or 'bigru', got {fusion!r}")
 
   # Question module: same embedding; its own GRU unless shared.
   qgru = p['input_gru'] if cfg.share_question_gru else p['question_gru']

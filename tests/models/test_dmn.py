@@ -42,12 +42,15 @@ def test_shapes(setup):
   assert out['gate_logits'].shape == (b, cfg.passes, spec.max_facts)
 
 
-@pytest.mark.parametrize('attention, gate_norm', [('gru', 'sigmoid'), ('gru', 'softmax'),
-                                                  ('softmax', 'sigmoid')])
-def test_padding_changes_nothing(setup, attention, gate_norm):
+@pytest.mark.parametrize('attention, gate_norm, fusion', [
+    ('gru', 'sigmoid', 'none'), ('gru', 'softmax', 'none'), ('softmax', 'sigmoid', 'none'),
+    ('gru', 'softmax', 'bigru')])
+def test_padding_changes_nothing(setup, attention, gate_norm, fusion):
   test, spec, cfg, params = setup
   cfg = ml_collections.ConfigDict(cfg.to_dict())
-  cfg.attention, cfg.gate_norm = attention, gate_norm
+  cfg.attention, cfg.gate_norm, cfg.fact_fusion = attention, gate_norm, fusion
+  if fusion != 'none':
+    params = dmn.init(jax.random.PRNGKey(0), cfg, spec)
   ex = _row(test, 3)
   a = dmn.forward(params, ex, None, cfg, train=False)
   b = dmn.forward(params, _pad(ex, 5, 3, 2), None, cfg, train=False)
@@ -206,3 +209,25 @@ def test_end_pass_at_evaluation_stops_where_the_gate_picks_the_end(setup):
   end = spec.max_facts
   first_end = next((i for i, k in enumerate(picks) if k == end), 3)
   assert int(out['passes_used']) == first_end
+
+
+def test_bigru_fusion_lets_a_fact_see_later_facts(setup):
+  test, spec, cfg, _ = setup
+  cfgf = _with(cfg, fact_fusion='bigru')
+  params = dmn.init(jax.random.PRNGKey(2), cfgf, spec)
+  assert 'fusion_gru' in params and 'fusion_gru' not in dmn.init(jax.random.PRNGKey(2), cfg, spec)
+  ex = _row(test, 3)
+  n = int(ex['fact_mask'].sum())
+  assert n >= 2
+  # Change the words of the LAST sentence only: with fusion the FIRST pass's gate on the first
+  # fact changes; without it the first fact (a forward GRU state) cannot.
+  last_start = int(ex['fact_pos'][n - 2]) + 1
+  story = ex['story'].copy()
+  story[last_start:int(ex['fact_pos'][n - 1])] = (story[last_start:int(ex['fact_pos'][n - 1])]
+                                                   + 1) % spec.vocab_size
+  other = dict(ex, story=story)
+  for c, changes in ((cfgf, True), (_with(cfg, fact_fusion='none'), False)):
+    p = dmn.init(jax.random.PRNGKey(2), c, spec)
+    a = dmn.forward(p, ex, None, c, train=False)['gate_logits'][0, 0]
+    b = dmn.forward(p, other, None, c, train=False)['gate_logits'][0, 0]
+    assert bool(np.abs(a - b) > 1e-6) == changes
