@@ -112,7 +112,7 @@ def _load(workdir: str, config: Any = None) -> dict | None:
     return None
   if config is not None:
     with open(os.path.join(workdir, 'config.json')) as f:
-      if json.load(f) != json.loads(config.to_json_best_effort()):
+      if train.config_diff(json.load(f), json.loads(config.to_json_best_effort()), ()):
         return None
   return s
 

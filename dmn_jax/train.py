@@ -45,6 +45,10 @@ from dmn_jax.optim import make_optimizer
 State = dict[str, Any]
 # Config fields that may differ when a run is resumed (they do not change what is computed).
 RESUMABLE_CHANGES = ('data_dir',)
+# Config keys added after runs were recorded, with the value that computes what the runs did
+# before the key existed: a recorded config without the key equals a config with this value.
+NEUTRAL_DEFAULTS = {'num_seeds': 1, 'model.end_pass': False, 'model.fact_fusion': 'none',
+                    'train.length_buckets': 1}
 
 
 def loss_weights(cfg, epoch: int) -> np.ndarray:
@@ -138,6 +142,32 @@ def seed_batches(arrays: dict[str, np.ndarray], batch_size: int, orders: list[np
     yield {k: np.stack([p[k] for p in parts]) for k in parts[0]}
 
 
+def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[int], epoch: int,
+                  buckets: list[dict]):
+  """Yields (bucket number, batch stacked over seeds [S, B, ...]) for one training epoch.
+
+  One bucket: each seed's own shuffle of the whole split (`batching.epoch_order`). Several
+  (train.length_buckets): the batches of every bucket in an order shared by all seeds (shapes must
+  agree across the vmapped seeds), each seed with its own shuffle inside a bucket, every batch
+  cropped to its bucket's word and fact counts. Either way seed s gets the same batches whether
+  it trains alone or beside others.
+  """
+  if len(buckets) == 1:
+    n = batching.num_examples(arrays)
+    orders = [batching.epoch_order(n, s, epoch) for s in seeds]
+    for batch in seed_batches(arrays, batch_size, orders):
+      yield 0, batch
+    return
+  orders = {j: [batching.bucket_order(b, s, epoch, j) for s in seeds]
+            for j, b in enumerate(buckets)}
+  for j, i in batching.bucket_schedule(buckets, batch_size, epoch):
+    b = buckets[j]
+    parts = [batching.crop(batching.make_batch(
+        arrays, order[i * batch_size:(i + 1) * batch_size], batch_size), b['words'], b['facts'])
+             for order in orders[j]]
+    yield j, {k: np.stack([p[k] for p in parts]) for k in parts[0]}
+
+
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
              weights=(1.0, 1.0)) -> list[dict[str, float]]:
   """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
@@ -153,6 +183,8 @@ def validate_config(cfg) -> None:
       (1 <= cfg.task <= 20, f'task must be 1..20, got {cfg.task}'),
       (0 < cfg.dev_fraction < 1, f'dev_fraction must be in (0, 1), got {cfg.dev_fraction}'),
       (cfg.get('num_seeds', 1) >= 1, f"num_seeds must be >= 1, got {cfg.get('num_seeds')}"),
+      (t.get('length_buckets', 1) >= 1,
+       f"train.length_buckets must be >= 1, got {t.get('length_buckets')}"),
       (t.batch_size >= 1, f'train.batch_size must be >= 1, got {t.batch_size}'),
       (t.num_epochs >= 1, f'train.num_epochs must be >= 1, got {t.num_epochs}'),
       (t.patience >= 1, f'train.patience must be >= 1, got {t.patience}'),
@@ -188,16 +220,23 @@ def _flatten(d: dict, prefix: str = '') -> dict[str, Any]:
   return out
 
 
+def config_diff(old: dict, new: dict, ignore=RESUMABLE_CHANGES) -> list[str]:
+  """Dotted keys whose values differ between two config dicts; a key missing on one side
+  counts as its `NEUTRAL_DEFAULTS` value."""
+  a, b = _flatten(old), _flatten(new)
+  get = lambda d, k: d.get(k, NEUTRAL_DEFAULTS.get(k))
+  return sorted(k for k in a.keys() | b.keys() if get(a, k) != get(b, k) and k not in ignore)
+
+
 def _check_or_write_config(workdir: str, cfg) -> None:
   path = os.path.join(workdir, 'config.json')
   new = json.loads(cfg.to_json_best_effort())
   if os.path.exists(path):
     with open(path) as f:
       old = json.load(f)
-    a, b = _flatten(old), _flatten(new)
-    diff = sorted(k for k in a.keys() | b.keys()
-                  if a.get(k) != b.get(k) and k not in RESUMABLE_CHANGES)
+    diff = config_diff(old, new)
     if diff:
+      a, b = _flatten(old), _flatten(new)
       shown = ', '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in diff[:5])
       raise ConfigError(f'workdir {workdir} holds a run with a different config ({shown}); '
                         'use a new --workdir, or the same config to resume.')
@@ -335,16 +374,20 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
 
   bs = cfg.train.batch_size
   n_train = batching.num_examples(data['train'])
-  example = next(seed_batches(data['train'], bs, [np.arange(n_train)] * n_seeds))
+  buckets = batching.length_buckets(data['train'], cfg.train.get('length_buckets', 1))
   active0 = np.ones((n_seeds,), bool)
   t0 = time.perf_counter()
-  train_step = jax.jit(make_seeds_train_step(cfg.model, tx), donate_argnums=0).lower(
-      state, example, loss_weights(cfg, 0), active0).compile()
+  jitted = jax.jit(make_seeds_train_step(cfg.model, tx), donate_argnums=0)
+  first = next(seed_batches(data['train'], bs, [np.arange(n_train)] * n_seeds))
+  train_steps = [jitted.lower(state, batching.crop(first, b['words'], b['facts']),
+                              loss_weights(cfg, 0), active0).compile() for b in buckets]
   eval_step = jax.jit(make_seeds_eval_step(cfg.model)).lower(
-      state['params'], jax.tree.map(lambda x: x[0], example)).compile()
+      state['params'], jax.tree.map(lambda x: x[0], first)).compile()
   compile_seconds = time.perf_counter() - t0
+  shapes = ', '.join(f"{b['words']}w/{b['facts']}f" for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
-      f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)})')
+      f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
+      f'{"; length buckets " + shapes if len(buckets) > 1 else ""})')
 
   epochs_this_call = 0
   while meta['epoch'] < cfg.train.num_epochs and not all_stopped():
@@ -353,11 +396,10 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     epoch = meta['epoch']
     weights = loss_weights(cfg, epoch)
     active = np.array([not s['stopped'] for s in meta['seeds']])
-    orders = [batching.epoch_order(n_train, s, epoch) for s in seeds]
     t_epoch = time.perf_counter()
     sums = []
-    for batch in seed_batches(data['train'], bs, orders):
-      state, terms = train_step(state, batch, weights, active)
+    for j, batch in epoch_batches(data['train'], bs, seeds, epoch, buckets):
+      state, terms = train_steps[j](state, batch, weights, active)
       sums.append(terms)
     total = metrics.accumulate(sums)                 # waits for the device
     seconds = time.perf_counter() - t_epoch

@@ -150,9 +150,11 @@ def test_babi_task1_end_to_end(tmp_path):
   assert summary['test_accuracy'] >= 0.95
 
 
-def test_seeds_in_one_program_equal_separate_runs(tiny_cfg, tmp_path):
+@pytest.mark.parametrize('buckets', [1, 3])
+def test_seeds_in_one_program_equal_separate_runs(tiny_cfg, tmp_path, buckets):
   """Seed 1 trained beside seed 0 (vmapped) == seed 1 trained alone: same shuffle, init, dropout."""
   tiny_cfg.train.num_epochs = 2
+  tiny_cfg.train.length_buckets = buckets
   tiny_cfg.num_seeds = 2
   both = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'both'), log=lambda s: None)
   tiny_cfg.num_seeds = 1
@@ -224,3 +226,23 @@ def test_early_stopping_patience_counts_accuracy_only():
   assert improved == [True, True, True, True, False] and sm['best_epoch'] == 4
   # ...but patience counts from the last accuracy gain (epoch 2): 3 epochs without one.
   assert sm['bad_epochs'] == 3 and sm['stopped']
+
+
+def test_cropped_batch_gives_the_same_step(tiny_cfg):
+  """A length bucket's cropped batch trains exactly as the full-width batch (padding only)."""
+  tiny_cfg.model.dropout = 0.0
+  cfg, data, spec, tx, state = _setup(tiny_cfg)
+  step = jax.jit(train.make_train_step(cfg.model, tx))
+  lengths = data['train']['story_mask'].sum(1)
+  short = np.flatnonzero(lengths < lengths.max())[:8]              # the first question of a story
+  batch = batching.make_batch(data['train'], short, 8)
+  words = int(batch['story_mask'].sum(1).max())
+  facts = int(batch['fact_mask'].sum(1).max())
+  assert words < batch['story'].shape[1]
+  w = train.loss_weights(cfg, 0)
+  full_state, full_terms = step(state, batch, w)
+  crop_state, crop_terms = step(state, batching.crop(batch, words, facts), w)
+  for k in ('answer_loss_sum', 'gate_loss_sum', 'correct'):
+    assert float(full_terms[k]) == pytest.approx(float(crop_terms[k]), rel=1e-5), k
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
+               full_state['params'], crop_state['params'])

@@ -29,6 +29,11 @@ TASK_OVERRIDES = {
 }
 
 
+# Tasks whose stories vary most in length: 4 length buckets cut the padded words per epoch by
+# 2.6x (task 2), 1.3x (3), 2.2x (5), 2.9x (7), 4.2x (8) (`batching.length_buckets`).
+LONG_STORIES = {2: 4, 3: 4, 5: 4, 7: 4, 8: 4}
+
+
 def parse_arg(arg: str | None, **defaults):
   """'1' | 'task=1' | 'task=3,tiny' -> ConfigDict (big_vision's configs/common.py style)."""
   out = ml_collections.ConfigDict(defaults)
@@ -75,6 +80,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
 
   c.train = ml_collections.ConfigDict()
   c.train.batch_size = 32
+  # >1: batches of similar story length, cropped to it (one compile per bucket); see LONG_STORIES.
+  c.train.length_buckets = LONG_STORIES.get(a.task, 1)
   c.train.learning_rate = 1e-3                  # Adam
   c.train.l2 = 1e-5                             # ½λ‖θ‖² added to the gradient before Adam
   c.train.clip_norm = 10.0
