@@ -1,0 +1,175 @@
+"""End-To-End Memory Network (Sukhbaatar, Szlam, Weston, Fergus 2015) as pure functions.
+
+    params = init(key, cfg, spec)
+    out = apply(params, batch, keys, cfg, train=True, linear=0.0)   # vmap of `forward`
+
+`cfg` is the config's `model` block: embed_dim d, hops K, tying ('adjacent' | 'layerwise'),
+encoding ('bow' | 'pe'), temporal (bool), random_noise (fraction of empty memories added in
+training, 0 = off), nonlinearity ('none' | 'relu' | 'relu_half'), init_std.
+
+One hop k (paper §2.1-2.2), for memories x_i (slot i = the i-th most recent sentence):
+  m_i = Σ_j l_j ∘ A^k x_ij + T_A^k(i)        input memory
+  c_i = Σ_j l_j ∘ C^k x_ij + T_C^k(i)        output memory
+  p   = softmax(uᵀ m)  (linear start: p = uᵀ m)
+  o   = Σ_i p_i c_i
+  u^{k+1} = u^k + o^k  (adjacent)  |  H u^k + o^k  (layer-wise)   [then the nonlinearity]
+with u^1 = Σ_j l_j ∘ B q_j and the answer â = softmax(W u^{K+1}).
+
+Weight tying (§2.2):
+  adjacent   K + 1 embedding matrices E^0..E^K (and temporal tables T^0..T^K):
+             A^k = E^{k−1}, C^k = E^k, B = A^1 = E^0, Wᵀ = C^K = E^K.
+  layerwise  one A, one C (and T_A, T_C) shared by all hops, plus B, W and the linear map H.
+
+Sentence representation (§4.1): 'bow' l_j = 1; 'pe' (position encoding)
+l_kj = (1 − j/J) − (k/d)(1 − 2j/J) for word j = 1..J of a J-word sentence, dimension k = 1..d.
+The null word (id 0, padding) has no embedding: lookups of id 0 give zeros, so padding words,
+padding slots and the zero row contribute nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+Params = dict[str, Any]
+NEG_INF = -1e30
+
+
+def time_rows(cfg, spec) -> int:
+  """Rows of the temporal tables: the memory size plus room for the random-noise slots."""
+  return spec.memory_size + math.ceil(cfg.random_noise * spec.memory_size)
+
+
+def init(key: jax.Array, cfg, spec) -> Params:
+  """N(0, init_std) params (the paper: 0.1) for vocabulary size `spec.vocab_size`."""
+  v, d, k_hops, t = spec.vocab_size, cfg.embed_dim, cfg.hops, time_rows(cfg, spec)
+  std = cfg.init_std
+  normal = lambda k, shape: std * jax.random.normal(k, shape)
+  ks = iter(jax.random.split(key, 8))
+  if cfg.tying == 'adjacent':
+    return {'E': normal(next(ks), (k_hops + 1, v, d)), 'T': normal(next(ks), (k_hops + 1, t, d))}
+  if cfg.tying == 'layerwise':
+    return {'A': normal(next(ks), (v, d)), 'C': normal(next(ks), (v, d)),
+            'B': normal(next(ks), (v, d)), 'W': normal(next(ks), (d, v)),
+            'T_A': normal(next(ks), (t, d)), 'T_C': normal(next(ks), (t, d)),
+            'H': normal(next(ks), (d, d))}
+  raise ValueError(f"model.tying must be 'adjacent' or 'layerwise', got {cfg.tying!r}")
+
+
+def hop_weights(p: Params, cfg, k: int) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+  """(A^k, C^k, T_A^k, T_C^k) of hop k (0-based) under the config's tying."""
+  if cfg.tying == 'adjacent':
+    return p['E'][k], p['E'][k + 1], p['T'][k], p['T'][k + 1]
+  return p['A'], p['C'], p['T_A'], p['T_C']
+
+
+def question_embedding(p: Params, cfg) -> jax.Array:
+  return p['E'][0] if cfg.tying == 'adjacent' else p['B']
+
+
+def output_weights(p: Params, cfg) -> jax.Array:
+  """W <float32>[d, V]: the answer layer (Wᵀ = C^K under adjacent tying)."""
+  return p['E'][-1].T if cfg.tying == 'adjacent' else p['W']
+
+
+def position_encoding(length: jax.Array, max_len: int, d: int) -> jax.Array:
+  """l <float32>[max_len, d] for a sentence of `length` words; rows past the length are 0.
+
+  l_kj = (1 − j/J) − (k/d)(1 − 2j/J), j = 1..J words, k = 1..d dimensions.
+  """
+  j = jnp.arange(1, max_len + 1, dtype=jnp.float32)[:, None]        # [max_len, 1]
+  k = jnp.arange(1, d + 1, dtype=jnp.float32)[None, :]              # [1, d]
+  big_j = jnp.maximum(length, 1).astype(jnp.float32)
+  l = (1 - j / big_j) - (k / d) * (1 - 2 * j / big_j)
+  return jnp.where(j <= big_j, l, 0.0)
+
+
+def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str) -> jax.Array:
+  """Σ_j l_j ∘ emb[x_j] per sentence: tokens <int32>[..., J] -> <float32>[..., d]."""
+  x = emb[tokens] * (tokens != 0)[..., None]                          # null word: zeros
+  if encoding == 'bow':
+    return x.sum(-2)
+  if encoding != 'pe':
+    raise ValueError(f"model.encoding must be 'bow' or 'pe', got {encoding!r}")
+  lengths = (tokens != 0).sum(-1)                                     # [...]
+  pe = jax.vmap(lambda n: position_encoding(n, tokens.shape[-1], emb.shape[-1]))(
+      lengths.reshape(-1)).reshape(tokens.shape + (emb.shape[-1],))   # [..., J, d]
+  return (pe * x).sum(-2)
+
+
+def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, extra: int) -> jax.Array:
+  """Temporal indices with random empty memories (the paper's "random noise", §4.1).
+
+  Draws nb ~ U{0..extra} empty slots and gives the n_real real memories sorted distinct indices
+  drawn uniformly from 0..n_real + nb − 1, as if nb empty memories were interleaved among them.
+  Returns <int32>[slots] (entries past n_real: their slot number, unused).
+  """
+  k_nb, k_pos = jax.random.split(key)
+  nb = jax.random.randint(k_nb, (), 0, extra + 1)
+  total = slots + extra
+  scores = jax.random.uniform(k_pos, (total,))
+  valid = jnp.arange(total) < n_real + nb
+  picked = jnp.argsort(jnp.where(valid, scores, 2.0))[:slots]        # random distinct positions
+  picked = jnp.where(jnp.arange(slots) < n_real, picked, total)       # keep the first n_real
+  times = jnp.sort(picked)
+  return jnp.where(jnp.arange(slots) < n_real, times, jnp.arange(slots)).astype(jnp.int32)
+
+
+def _nonlinear(u: jax.Array, kind: str) -> jax.Array:
+  if kind == 'none':
+    return u
+  if kind == 'relu':
+    return jax.nn.relu(u)
+  if kind == 'relu_half':                   # ReLU on half of the units (the paper's LM)
+    h = u.shape[-1] // 2
+    return jnp.concatenate([u[:h], jax.nn.relu(u[h:])])
+  raise ValueError(f"model.nonlinearity must be 'none', 'relu' or 'relu_half', got {kind!r}")
+
+
+def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, train: bool,
+            linear: jax.Array | float = 0.0) -> dict[str, jax.Array]:
+  """One example: memory [M, J], memory_mask [M], question [Jq].
+
+  Args:
+    key: PRNG key for the random-noise time indices (train with cfg.random_noise > 0).
+    linear: 1.0 for linear start (no softmax in the hops), 0.0 otherwise; a traced value, so
+      switching it does not recompile.
+
+  Returns:
+    logits <float32>[V] over the word vocabulary (the null word's at -1e30),
+    attention <float32>[K, M] (per hop, over memory slots; 0 at empty slots).
+  """
+  mem, mask = ex['memory'], ex['memory_mask']
+  m_slots = mem.shape[0]
+  times = jnp.arange(m_slots)
+  if train and cfg.random_noise > 0 and key is not None:
+    times = noisy_times(key, mask.sum(), m_slots, math.ceil(cfg.random_noise * m_slots))
+  u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)   # [d]
+  attention = []
+  for k in range(cfg.hops):
+    a_emb, c_emb, t_a, t_c = hop_weights(p, cfg, k)
+    t_a = t_a[times] if cfg.temporal else 0.0
+    t_c = t_c[times] if cfg.temporal else 0.0
+    m_in = (encode_sentences(a_emb, mem, cfg.encoding) + t_a) * mask[:, None]      # [M, d]
+    c_out = (encode_sentences(c_emb, mem, cfg.encoding) + t_c) * mask[:, None]     # [M, d]
+    scores = m_in @ u                                                               # [M]
+    soft = jax.nn.softmax(jnp.where(mask, scores, NEG_INF))
+    probs = jnp.where(mask, linear * scores + (1.0 - linear) * soft, 0.0)
+    o = probs @ c_out                                                               # [d]
+    u = (p['H'] @ u if cfg.tying == 'layerwise' else u) + o
+    u = _nonlinear(u, cfg.nonlinearity)
+    attention.append(probs)
+  logits = (u @ output_weights(p, cfg)).at[0].set(NEG_INF)        # [V]; never the null word
+  return {'logits': logits, 'attention': jnp.stack(attention)}
+
+
+def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *, train: bool,
+          linear: jax.Array | float = 0.0) -> dict[str, jax.Array]:
+  """`forward` vmapped over a batch; keys [B] or None."""
+  ex = {k: batch[k] for k in ('memory', 'memory_mask', 'question')}
+  if keys is None:
+    return jax.vmap(lambda e: forward(p, e, None, cfg, train=train, linear=linear))(ex)
+  return jax.vmap(lambda e, k: forward(p, e, k, cfg, train=train, linear=linear))(ex, keys)

@@ -1,0 +1,151 @@
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from dmn_jax.data import babi_memory
+from dmn_jax.models import memn2n
+from tests.conftest import TINY_TRAIN, write_task
+
+
+def _cfg(**kw):
+  c = ml_collections.ConfigDict(dict(embed_dim=8, hops=3, tying='adjacent', encoding='pe',
+                                     temporal=True, random_noise=0.0, nonlinearity='none',
+                                     init_std=0.1))
+  c.update(kw)
+  return c
+
+
+@pytest.fixture(scope='module')
+def data(tmp_path_factory):
+  d = write_task(tmp_path_factory.mktemp('m'), train=TINY_TRAIN)
+  arrays, spec = babi_memory.load_tasks(d, [1], dev_fraction=0.0, memory_size=6)
+  return arrays['train'], spec
+
+
+def _row(a, i):
+  return {k: v[i] for k, v in a.items()}
+
+
+def test_position_encoding_is_the_closed_form():
+  d, max_len, n = 6, 7, 5
+  l = np.asarray(memn2n.position_encoding(jnp.asarray(n), max_len, d))
+  for j in range(1, max_len + 1):
+    for k in range(1, d + 1):
+      want = (1 - j / n) - (k / d) * (1 - 2 * j / n) if j <= n else 0.0
+      assert l[j - 1, k - 1] == pytest.approx(want, abs=1e-6)
+
+
+def test_bow_and_pe_sentence_sums():
+  emb = jax.random.normal(jax.random.PRNGKey(0), (10, 4))
+  tokens = jnp.array([3, 5, 7, 0, 0])
+  np.testing.assert_allclose(memn2n.encode_sentences(emb, tokens, 'bow'),
+                             emb[3] + emb[5] + emb[7], rtol=1e-6)
+  l = memn2n.position_encoding(jnp.asarray(3), 5, 4)
+  np.testing.assert_allclose(memn2n.encode_sentences(emb, tokens, 'pe'),
+                             l[0] * emb[3] + l[1] * emb[5] + l[2] * emb[7], rtol=1e-5, atol=1e-6)
+
+
+def test_null_symbol_contributes_nothing(data):
+  arrays, spec = data
+  cfg = _cfg()
+  p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
+  ex = _row(arrays, 1)
+  out = memn2n.forward(p, ex, None, cfg, train=False)
+  # Any value in the null word's rows changes nothing.
+  p2 = dict(p, E=p['E'].at[:, 0].set(100.0))
+  out2 = memn2n.forward(p2, ex, None, cfg, train=False)
+  np.testing.assert_allclose(out['logits'], out2['logits'], rtol=1e-6)
+  # Nor do junk words in empty slots (masked) or extra padding words.
+  junk = dict(ex, memory=np.where(ex['memory_mask'][:, None], ex['memory'], 5))
+  np.testing.assert_allclose(memn2n.forward(p, junk, None, cfg, train=False)['logits'],
+                             out['logits'], rtol=1e-6)
+  att = np.asarray(out['attention'])
+  assert att.shape == (cfg.hops, spec.memory_size)
+  assert np.all(att[:, ~ex['memory_mask']] == 0)
+  np.testing.assert_allclose(att.sum(1), 1.0, rtol=1e-5)
+
+
+def _used(p, cfg, spec, arrays):
+  """Which param leaves get a gradient from the answer loss."""
+  def loss(p):
+    out = memn2n.apply(p, arrays, None, cfg, train=False)
+    return jnp.sum(jax.nn.log_softmax(out['logits'])[jnp.arange(len(arrays['answer'])),
+                                                      arrays['answer']])
+  return jax.grad(loss)(p)
+
+
+def test_adjacent_tying_shares_exactly_what_it_should(data):
+  arrays, spec = data
+  cfg = _cfg(tying='adjacent', hops=3)
+  p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
+  assert set(p) == {'E', 'T'} and p['E'].shape == (4, spec.vocab_size, 8)
+  for k in range(3):
+    a, c, ta, tc = memn2n.hop_weights(p, cfg, k)
+    assert a is not c
+    if k + 1 < 3:
+      a_next = memn2n.hop_weights(p, cfg, k + 1)[0]
+      np.testing.assert_array_equal(a_next, c)           # A^{k+1} = C^k
+  np.testing.assert_array_equal(memn2n.question_embedding(p, cfg), memn2n.hop_weights(p, cfg, 0)[0])
+  np.testing.assert_array_equal(memn2n.output_weights(p, cfg).T, memn2n.hop_weights(p, cfg, 2)[1])
+  # Every embedding matrix E^0..E^K is used (gets a gradient).
+  g = _used(p, cfg, spec, arrays)
+  assert all(float(jnp.abs(g['E'][k]).sum()) > 0 for k in range(4))
+
+
+def test_layerwise_tying_shares_a_and_c_across_hops(data):
+  arrays, spec = data
+  cfg = _cfg(tying='layerwise', hops=3)
+  p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
+  assert set(p) == {'A', 'C', 'B', 'W', 'T_A', 'T_C', 'H'}
+  w = [memn2n.hop_weights(p, cfg, k) for k in range(3)]
+  assert all(x[0] is p['A'] and x[1] is p['C'] for x in w)
+  assert memn2n.question_embedding(p, cfg) is p['B'] and memn2n.output_weights(p, cfg) is p['W']
+  g = _used(p, cfg, spec, arrays)
+  assert all(float(jnp.abs(v).sum()) > 0 for v in jax.tree.leaves(g))
+  # H enters: a different H changes the answer.
+  out = memn2n.forward(p, _row(arrays, 1), None, cfg, train=False)
+  out_h = memn2n.forward(dict(p, H=jnp.eye(8)), _row(arrays, 1), None, cfg, train=False)
+  assert not np.allclose(out['logits'], out_h['logits'])
+
+
+def test_linear_start_switches_without_recompiling(data):
+  arrays, spec = data
+  cfg = _cfg()
+  p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
+  traces = []
+
+  @jax.jit
+  def run(p, linear):
+    traces.append(1)
+    return memn2n.apply(p, arrays, None, cfg, train=False, linear=linear)
+
+  soft = run(p, jnp.float32(0.0))
+  lin = run(p, jnp.float32(1.0))
+  assert len(traces) == 1
+  np.testing.assert_allclose(np.asarray(soft['attention']).sum(-1), 1.0, rtol=1e-5)
+  assert not np.allclose(np.asarray(lin['attention']).sum(-1), 1.0)   # raw scores, no softmax
+
+
+def test_random_noise_times_are_sorted_distinct_and_spread():
+  key = jax.random.PRNGKey(0)
+  seen_gap = False
+  for i in range(20):
+    t = np.asarray(memn2n.noisy_times(jax.random.fold_in(key, i), jnp.asarray(6), 8, 2))
+    real = t[:6]
+    assert np.all(np.diff(real) > 0) and real[0] >= 0 and real[-1] <= 6 + 2 - 1
+    seen_gap |= bool(real[-1] > 5)
+  assert seen_gap                                   # empty memories were inserted sometimes
+
+
+def test_temporal_encoding_breaks_ties_of_equal_sentences(data):
+  arrays, spec = data
+  ex = _row(arrays, 1)
+  same = dict(ex, memory=np.where(ex['memory_mask'][:, None], ex['memory'][0][None], 0))
+  for temporal, distinct in ((False, False), (True, True)):
+    cfg = _cfg(temporal=temporal)
+    p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
+    att = np.asarray(memn2n.forward(p, same, None, cfg, train=False)['attention'][0])
+    real = att[ex['memory_mask']]
+    assert (np.ptp(real) > 1e-6) == distinct
