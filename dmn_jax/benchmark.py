@@ -5,7 +5,7 @@ import time
 import jax
 import numpy as np
 
-from dmn_jax import train
+from dmn_jax import families, train
 from dmn_jax.data import batching
 from dmn_jax.optim import make_optimizer
 
@@ -24,10 +24,10 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   n = batching.num_examples(data['train'])
   batches = list(train.seed_batches(data['train'], batch_size,
                                     [batching.epoch_order(n, s, 0) for s in seeds]))
-  w = train.loss_weights(cfg, 0)
+  w = train.stack_controls([train.controls(cfg, 0)] * num_seeds)
   active = np.ones((num_seeds,), bool)
   t0 = time.perf_counter()
-  step = jax.jit(train.make_seeds_train_step(cfg.model, tx), donate_argnums=0).lower(
+  step = jax.jit(train.make_seeds_train_step(cfg.model, tx, families.of(cfg)), donate_argnums=0).lower(
       state, batches[0], w, active).compile()
   compile_s = time.perf_counter() - t0
   cost = step.cost_analysis()

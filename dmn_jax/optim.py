@@ -1,4 +1,8 @@
-"""The optimizer: clip → (paper-style L2) → Adam, from the config's `train` block."""
+"""The optimizer: clip → (paper-style L2) → Adam or SGD, from the config's `train` block.
+
+The training step multiplies the final update by a traced `lr_scale` (see `dmn_jax.families`),
+which is how learning-rate schedules reach the compiled step without recompiling.
+"""
 
 from __future__ import annotations
 
@@ -16,5 +20,11 @@ def make_optimizer(cfg) -> optax.GradientTransformation:
     parts.append(optax.clip_by_global_norm(cfg.clip_norm))
   if cfg.l2 > 0:
     parts.append(optax.add_decayed_weights(cfg.l2))
-  parts.append(optax.adam(cfg.learning_rate))
+  name = cfg.get('optimizer', 'adam')
+  if name == 'adam':
+    parts.append(optax.adam(cfg.learning_rate))
+  elif name == 'sgd':                      # MemN2N (Sukhbaatar et al.): plain SGD
+    parts.append(optax.sgd(cfg.learning_rate))
+  else:
+    raise ValueError(f"train.optimizer must be 'adam' or 'sgd', got {name!r}")
   return optax.chain(*parts)

@@ -36,10 +36,9 @@ import ml_collections
 import numpy as np
 import optax
 
-from dmn_jax import checkpoint, losses, metrics
+from dmn_jax import checkpoint, families, metrics
 from dmn_jax.data import babi, batching
 from dmn_jax.errors import ConfigError
-from dmn_jax.models import dmn
 from dmn_jax.optim import make_optimizer
 
 State = dict[str, Any]
@@ -51,28 +50,39 @@ NEUTRAL_DEFAULTS = {'num_seeds': 1, 'model.end_pass': False, 'model.fact_fusion'
                     'train.length_buckets': 1}
 
 
+def controls(cfg, epoch: int, seed_meta: dict | None = None) -> dict[str, np.ndarray]:
+  """One seed's traced controls of `epoch` (0-based): loss weights, lr scale, linear start."""
+  return families.of(cfg).controls(cfg, epoch, seed_meta or {})
+
+
 def loss_weights(cfg, epoch: int) -> np.ndarray:
   """[α, β] for `epoch` (0-based), as float32 (a traced value, never a static one)."""
-  alpha = cfg.train.gate_weight if cfg.train.gate_supervision else 0.0
-  beta = cfg.train.answer_weight if epoch >= cfg.train.answer_start_epoch else 0.0
-  return np.array([alpha, beta], np.float32)
+  return controls(cfg, epoch)['loss_weights']
 
 
-def make_train_step(model_cfg, tx: optax.GradientTransformation
-                    ) -> Callable[[State, dict, jax.Array], tuple[State, dict]]:
-  """step(state, batch, loss_weights) -> (state, metric sums). Pure; jit it at the call site."""
+def stack_controls(per_seed: list[dict]) -> dict[str, np.ndarray]:
+  return {k: np.stack([c[k] for c in per_seed]) for k in per_seed[0]}
 
-  def step(state, batch, weights):
+
+def make_train_step(model_cfg, tx: optax.GradientTransformation,
+                    family: families.Family = families.DMN
+                    ) -> Callable[[State, dict, dict], tuple[State, dict]]:
+  """step(state, batch, controls) -> (state, metric sums). Pure; jit it at the call site.
+
+  controls: see `dmn_jax.families` (loss weights, lr scale, linear start), traced.
+  """
+
+  def step(state, batch, ctl):
     key = jax.random.fold_in(state['rng'], state['step'])
     keys = jax.random.split(key, batch['weight'].shape[0])         # one dropout key per example
 
     def loss_fn(params):
-      out = dmn.apply(params, batch, keys, model_cfg, train=True)
-      terms = losses.dmn_terms(out, batch, model_cfg.get('end_pass', False))
-      return losses.objective(terms, weights), terms
+      terms = family.terms(params, batch, keys, model_cfg, train=True, controls=ctl)
+      return family.objective(terms, ctl), terms
 
     (loss, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state['params'])
     updates, opt_state = tx.update(grads, state['opt_state'], state['params'])
+    updates = jax.tree.map(lambda u: u * ctl['lr_scale'], updates)
     new_state = {'params': optax.apply_updates(state['params'], updates),
                  'opt_state': opt_state, 'step': state['step'] + 1, 'rng': state['rng']}
     terms['nonfinite'] = jnp.logical_not(jnp.isfinite(loss)).astype(jnp.float32)
@@ -81,12 +91,12 @@ def make_train_step(model_cfg, tx: optax.GradientTransformation
   return step
 
 
-def make_eval_step(model_cfg) -> Callable[[Any, dict], dict]:
-  """step(params, batch) -> metric sums, decoding answers greedily (no teacher forcing)."""
+def make_eval_step(model_cfg, family: families.Family = families.DMN
+                   ) -> Callable[[Any, dict, dict], dict]:
+  """step(params, batch, controls) -> metric sums (DMN: answers decoded greedily)."""
 
-  def step(params, batch):
-    return losses.dmn_terms(dmn.apply(params, batch, None, model_cfg, train=False), batch,
-                           model_cfg.get('end_pass', False))
+  def step(params, batch, ctl):
+    return family.terms(params, batch, None, model_cfg, train=False, controls=ctl)
 
   return step
 
@@ -100,7 +110,7 @@ def init_state(cfg, spec, tx, seed: int | None = None) -> State:
   """The state of ONE seed (`seed`, default cfg.seed): params, opt_state, step, rng."""
   seed = cfg.seed if seed is None else seed
   k_init, k_rng = jax.random.split(jax.random.PRNGKey(seed))
-  params = dmn.init(k_init, cfg.model, spec)
+  params = families.of(cfg).init(k_init, cfg.model, spec)
   return {'params': params, 'opt_state': tx.init(params), 'step': jnp.zeros((), jnp.int32),
           'rng': k_rng}
 
@@ -115,25 +125,27 @@ def init_states(cfg, spec, tx) -> State:
   return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
 
 
-def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation):
-  """step(states, batches, loss_weights, active) -> (states, metric sums [S]), vmapped over seeds.
+def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
+                          family: families.Family = families.DMN):
+  """step(states, batches, controls, active) -> (states, metric sums [S]), vmapped over seeds.
 
-  states and batches carry a leading seed axis (each seed sees its own shuffle); loss_weights
-  <float32>[2] is shared; active <bool>[S]: a seed that has early-stopped keeps its state
-  unchanged (its compute still runs: the batch of seeds has one shape).
+  states, batches (each seed its own shuffle) and controls (`stack_controls`) carry a leading
+  seed axis; active <bool>[S]: a seed that has early-stopped keeps its state unchanged (its
+  compute still runs: the batch of seeds has one shape).
   """
-  one = make_train_step(model_cfg, tx)
+  one = make_train_step(model_cfg, tx, family)
 
-  def per_seed(state, batch, weights, act):
-    new, terms = one(state, batch, weights)
+  def per_seed(state, batch, ctl, act):
+    new, terms = one(state, batch, ctl)
     return jax.tree.map(lambda n, o: jnp.where(act, n, o), new, state), terms
 
-  return jax.vmap(per_seed, in_axes=(0, 0, None, 0))
+  return jax.vmap(per_seed, in_axes=(0, 0, 0, 0))
 
 
-def make_seeds_eval_step(model_cfg):
-  """step(params [S, ...], batch) -> metric sums [S]: every seed on the same batch."""
-  return jax.vmap(make_eval_step(model_cfg), in_axes=(0, None))
+def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
+  """step(params [S, ...], batch, controls [S, ...]) -> metric sums [S]: every seed on the same
+  batch."""
+  return jax.vmap(make_eval_step(model_cfg, family), in_axes=(0, None, 0))
 
 
 def seed_batches(arrays: dict[str, np.ndarray], batch_size: int, orders: list[np.ndarray]):
@@ -169,18 +181,21 @@ def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[in
 
 
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
-             weights=(1.0, 1.0)) -> list[dict[str, float]]:
+             ctl: dict[str, np.ndarray]) -> list[dict[str, float]]:
   """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
-  `make_seeds_eval_step`, params stacked over seeds."""
-  sums = [eval_step(params, b) for b in batching.batches(arrays, batch_size)]
-  return [metrics.normalize(t, weights) for t in metrics.per_seed(metrics.accumulate(sums))]
+  `make_seeds_eval_step`, params and controls stacked over seeds."""
+  sums = [eval_step(params, b, ctl) for b in batching.batches(arrays, batch_size)]
+  return [metrics.normalize(t, w) for t, w in
+          zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
 
 
 def validate_config(cfg) -> None:
   """Raises ConfigError for values that cannot work (before anything is read or written)."""
-  t, m = cfg.train, cfg.model
+  t = cfg.train
+  if cfg.get('model_family', 'dmn') not in families.FAMILIES:
+    raise ConfigError(f"model_family must be one of {sorted(families.FAMILIES)}, got "
+                      f"{cfg.get('model_family')!r}")
   checks = [
-      (1 <= cfg.task <= 20, f'task must be 1..20, got {cfg.task}'),
       (0 < cfg.dev_fraction < 1, f'dev_fraction must be in (0, 1), got {cfg.dev_fraction}'),
       (cfg.get('num_seeds', 1) >= 1, f"num_seeds must be >= 1, got {cfg.get('num_seeds')}"),
       (t.get('length_buckets', 1) >= 1,
@@ -189,22 +204,9 @@ def validate_config(cfg) -> None:
       (t.num_epochs >= 1, f'train.num_epochs must be >= 1, got {t.num_epochs}'),
       (t.patience >= 1, f'train.patience must be >= 1, got {t.patience}'),
       (t.learning_rate > 0, f'train.learning_rate must be > 0, got {t.learning_rate}'),
-      (m.passes >= 0, f'model.passes must be >= 0, got {m.passes}'),
-      (not (m.get('end_pass', False) and not t.gate_supervision),
-       'model.end_pass needs gate supervision (the end fact is a supervised gate target)'),
-      (m.attention in ('gru', 'softmax'),
-       f"model.attention must be 'gru' or 'softmax', got {m.attention!r}"),
-      (m.gate_norm in ('sigmoid', 'softmax'),
-       f"model.gate_norm must be 'sigmoid' or 'softmax', got {m.gate_norm!r}"),
-      (m.get('fact_fusion', 'none') in ('none', 'bigru'),
-       f"model.fact_fusion must be 'none' or 'bigru', got {m.get('fact_fusion')!r}"),
-      (m.fact_mode in ('sentence', 'word'),
-       f"model.fact_mode must be 'sentence' or 'word', got {m.fact_mode!r}"),
-      (0 <= m.dropout < 1, f'model.dropout must be in [0, 1), got {m.dropout}'),
-      (not (m.fact_mode == 'word' and t.gate_supervision),
-       "gate supervision needs sentence facts: set train.gate_supervision=False with "
-       "model.fact_mode='word'"),
-  ]
+      (t.get('select_seed_by', 'dev') in ('dev', 'train_error'),
+       f"train.select_seed_by must be 'dev' or 'train_error', got {t.get('select_seed_by')!r}"),
+  ] + families.of(cfg).checks(cfg)
   for ok, msg in checks:
     if not ok:
       raise ConfigError(msg)
@@ -298,6 +300,14 @@ def early_stopping_update(sm: dict[str, Any], dev_m: dict[str, float], epoch: in
   return improved
 
 
+def lowest_train_error(seed_summaries: list[dict[str, Any]]) -> int:
+  """Index of the seed with the highest training accuracy (the paper's MemN2N restarts keep the
+  run of lowest training error); ties: better dev accuracy, then the lower seed."""
+  return max(range(len(seed_summaries)),
+             key=lambda i: (seed_summaries[i]['train_accuracy'],
+                            seed_summaries[i]['dev_accuracy'], -i))
+
+
 def best_seed(seed_summaries: list[dict[str, Any]]) -> int:
   """Index of the seed chosen by dev: highest dev accuracy, ties by lower dev answer loss, then
   by the lower seed. Never looks at test."""
@@ -309,7 +319,7 @@ def best_seed(seed_summaries: list[dict[str, Any]]) -> int:
 def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
                        stop_after_epochs: int | None = None,
                        log: Callable[[str], None] = print) -> dict[str, Any]:
-  """Trains the DMN on `cfg.task` for every seed of `seeds_of(cfg)` at once; returns the summary.
+  """Trains `cfg.model_family` (default: the DMN) for every seed of `seeds_of(cfg)` at once.
 
   The seeds are one program: params, optimizer state and RNG carry a leading seed axis and the
   jit-compiled step is vmapped over it; each seed has its own shuffle, dropout, best-by-dev
@@ -318,7 +328,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   are then evaluated on test.
 
   Args:
-    cfg: a config from `experiments/configs/babi.py`.
+    cfg: a config from `experiments/configs/babi.py` (DMN) or `babi_memn2n.py` (MemN2N).
     workdir: where checkpoints, metrics and the summary go; resumed from if it has a checkpoint.
     stop_after_epochs: return after this many epochs of THIS call (a checkpoint is written), as a
       preempted job would; rerunning continues. None: run to the end.
@@ -326,21 +336,19 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
 
   Returns:
     the summary dict (also `workdir/summary.json` when the run is complete): `seeds`, one dict per
-    seed (test/dev accuracy, best epoch, ...); the best-by-dev seed's `test_accuracy`,
-    `dev_accuracy`, `best_epoch` and `seed` at the top level; `test_accuracy_mean` / `_std`
-    over seeds; examples/s (seed-examples: a step over S seeds counts S × batch), timings.
+    seed (test/dev/train accuracy, best epoch, ...); the chosen seed's `test_accuracy`,
+    `dev_accuracy`, `best_epoch` and `seed` at the top level — chosen by dev accuracy, or by the
+    lowest training error with train.select_seed_by='train_error' (MemN2N's restarts) —;
+    `test_accuracy_mean` / `_std` over seeds; examples/s (seed-examples: a step over S seeds
+    counts S × batch), timings.
   """
   cfg = ml_collections.FrozenConfigDict(cfg)
   validate_config(cfg)
-  data, spec = babi.load_task(cfg.data_dir, cfg.task, cfg.babi_set, cfg.dev_fraction,
-                              cfg.dev_seed, cfg.get('max_facts'))
+  family = families.of(cfg)
+  data, spec = family.load(cfg)
   seeds = seeds_of(cfg)
   n_seeds = len(seeds)
-  log(f'bAbI {cfg.babi_set} task {cfg.task} ({babi.TASK_NAMES[cfg.task]}): '
-      f"{len(data['train']['story'])} train / {len(data['dev']['story'])} dev / "
-      f"{len(data['test']['story'])} test; vocab {spec.vocab_size}, story <= "
-      f'{spec.max_story_tokens} tokens / {spec.max_facts} facts, answer steps {spec.answer_len}; '
-      f'seeds {seeds}')
+  log(f'{family.describe(cfg, data, spec)}; seeds {seeds}')
 
   # Inputs are good: from here on the workdir is written.
   os.makedirs(workdir, exist_ok=True)
@@ -350,7 +358,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   state = init_states(cfg, spec, tx)
   ckpts = checkpoint.RunCheckpoints(workdir)
   meta = {'epoch': 0, 'train_seconds': 0.0, 'train_examples': 0,
-          'seeds': [_fresh_seed_meta() for _ in seeds]}
+          'seeds': [{**_fresh_seed_meta(), **family.init_seed_meta(cfg)} for _ in seeds]}
   restored = ckpts.restore_latest(state)
   if restored is not None:
     state, meta = restored
@@ -376,13 +384,17 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   n_train = batching.num_examples(data['train'])
   buckets = batching.length_buckets(data['train'], cfg.train.get('length_buckets', 1))
   active0 = np.ones((n_seeds,), bool)
+
+  def seed_controls(epoch):
+    return stack_controls([family.controls(cfg, epoch, sm) for sm in meta['seeds']])
+
   t0 = time.perf_counter()
-  jitted = jax.jit(make_seeds_train_step(cfg.model, tx), donate_argnums=0)
+  jitted = jax.jit(make_seeds_train_step(cfg.model, tx, family), donate_argnums=0)
   first = next(seed_batches(data['train'], bs, [np.arange(n_train)] * n_seeds))
   train_steps = [jitted.lower(state, batching.crop(first, b['words'], b['facts']),
-                              loss_weights(cfg, 0), active0).compile() for b in buckets]
-  eval_step = jax.jit(make_seeds_eval_step(cfg.model)).lower(
-      state['params'], jax.tree.map(lambda x: x[0], first)).compile()
+                              seed_controls(0), active0).compile() for b in buckets]
+  eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
+      state['params'], jax.tree.map(lambda x: x[0], first), seed_controls(0)).compile()
   compile_seconds = time.perf_counter() - t0
   shapes = ', '.join(f"{b['words']}w/{b['facts']}f" for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
@@ -394,12 +406,13 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
       break
     epoch = meta['epoch']
-    weights = loss_weights(cfg, epoch)
+    ctl = seed_controls(epoch)
+    weights = ctl['loss_weights'][0]                 # the same for every seed
     active = np.array([not s['stopped'] for s in meta['seeds']])
     t_epoch = time.perf_counter()
     sums = []
     for j, batch in epoch_batches(data['train'], bs, seeds, epoch, buckets):
-      state, terms = train_steps[j](state, batch, weights, active)
+      state, terms = train_steps[j](state, batch, ctl, active)
       sums.append(terms)
     total = metrics.accumulate(sums)                 # waits for the device
     seconds = time.perf_counter() - t_epoch
@@ -407,19 +420,24 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
       bad = [s for s, a, x in zip(seeds, active, total['nonfinite']) if a and x]
       raise FloatingPointError(f'non-finite training loss in epoch {epoch + 1} (seeds {bad}); '
                                f'lower train.learning_rate or set train.clip_norm')
-    train_ms = [metrics.normalize(t, weights) for t in metrics.per_seed(total)]
-    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, weights)
+    train_ms = [metrics.normalize(t, w) for t, w in
+                zip(metrics.per_seed(total), ctl['loss_weights'])]
+    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl)
 
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
     meta['train_examples'] += n_train * int(active.sum())
     improved = np.zeros((n_seeds,), bool)
+    events = []
     for i, (sm, dev_m) in enumerate(zip(meta['seeds'], dev_ms)):
       if not active[i]:
         continue
       sm['epochs_run'] = epoch + 1
       if weights[1] > 0:  # early stopping only counts once answers are trained
         improved[i] = early_stopping_update(sm, dev_m, epoch + 1, cfg.train.patience)
+      event = family.after_epoch(cfg, sm, dev_m, epoch + 1)
+      if event:
+        events.append(f'seed {seeds[i]}: {event}')
     if improved.any():
       best_params = _select(improved, state['params'], best_params)
       ckpts.save_best(epoch + 1, best_params, {'epoch': epoch + 1})
@@ -431,6 +449,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
           continue
         record = {'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]),
                   'alpha': float(weights[0]), 'beta': float(weights[1]),
+                  'lr_scale': float(ctl['lr_scale'][i]), 'linear': float(ctl['linear'][i]),
                   'examples_per_second': n_train * int(active.sum()) / seconds,
                   'epoch_seconds': seconds,
                   **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
@@ -451,6 +470,8 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
       log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
           f"loss {mean_loss:.3f} (mean of {int(active.sum())} active) | dev acc {devs} | "
           f"{speed}")
+    for e in events:
+      log(f'  {e}')
     epochs_this_call += 1
 
   if not (meta['epoch'] >= cfg.train.num_epochs or all_stopped()):
@@ -459,19 +480,31 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     return {'complete': False, 'epoch': meta['epoch']}
 
   ckpts.close()
-  test_ms = evaluate(eval_step, best_params, data['test'], bs)
-  dev_ms = evaluate(eval_step, best_params, data['dev'], bs)
+  ctl = seed_controls(meta['epoch'])
+  test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl)
+  dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl)
+  train_ms = evaluate(eval_step, best_params, data['train'], bs, ctl)
   per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'],
                'test_gate_accuracy': t['gate_accuracy'], 'dev_accuracy': d['accuracy'],
-               'dev_answer_loss': d['answer_loss'], 'best_epoch': sm['best_epoch'],
-               'epochs_run': sm['epochs_run'], 'early_stopped': sm['stopped']}
-              for seed, t, d, sm in zip(seeds, test_ms, dev_ms, meta['seeds'])]
-  chosen = per_seed[best_seed(per_seed)]
+               'dev_answer_loss': d['answer_loss'], 'train_accuracy': tr['accuracy'],
+               'best_epoch': sm['best_epoch'], 'epochs_run': sm['epochs_run'],
+               'early_stopped': sm['stopped'],
+               **({'ls_end_epoch': sm['ls_end_epoch']} if 'ls_end_epoch' in sm else {})}
+              for seed, t, d, tr, sm in zip(seeds, test_ms, dev_ms, train_ms, meta['seeds'])]
+  by = cfg.train.get('select_seed_by', 'dev')
+  chosen = per_seed[best_seed(per_seed) if by == 'dev' else lowest_train_error(per_seed)]
+  if 'task' in data['test']:                      # MemN2N arrays: per-task test accuracy
+    for p in per_seed:
+      p['test_accuracy_by_task'] = {}
+    for task in sorted(set(data['test']['task'].tolist())):
+      sub = {k: v[data['test']['task'] == task] for k, v in data['test'].items()}
+      for p, m in zip(per_seed, evaluate(eval_step, best_params, sub, bs, ctl)):
+        p['test_accuracy_by_task'][str(task)] = m['accuracy']
   tests = np.array([p['test_accuracy'] for p in per_seed])
   summary = {
       'complete': True,
-      'task': cfg.task, 'babi_set': cfg.babi_set, 'seed': chosen['seed'],
-      'num_seeds': n_seeds,
+      'model_family': family.name, 'task': cfg.task, 'babi_set': cfg.babi_set,
+      'seed': chosen['seed'], 'num_seeds': n_seeds, 'seed_chosen_by': by,
       'test_accuracy': chosen['test_accuracy'], 'test_gate_accuracy': chosen['test_gate_accuracy'],
       'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
       'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
@@ -487,7 +520,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   for p in per_seed:
     log(f"seed {p['seed']}: test accuracy {p['test_accuracy']:.4f} (dev {p['dev_accuracy']:.4f}, "
         f"best epoch {p['best_epoch']}, {p['epochs_run']} epochs)")
-  log(f"test accuracy {chosen['test_accuracy']:.4f} (best-by-dev seed {chosen['seed']}; mean "
+  log(f"test accuracy {chosen['test_accuracy']:.4f} (seed {chosen['seed']}, chosen by {by}; mean "
       f"{tests.mean():.4f} ± {tests.std():.4f} over {n_seeds} seeds; "
       f"{summary['examples_per_second']:,.0f} ex/s, train {meta['train_seconds']:.0f} s, "
       f"compile {compile_seconds:.1f} s)")

@@ -27,7 +27,7 @@ def test_train_step_lowers_loss_and_changes_every_param(tiny_cfg):
   cfg, data, spec, tx, state = _setup(tiny_cfg)
   step = jax.jit(train.make_train_step(cfg.model, tx))
   batch = next(batching.batches(data['train'], 16))
-  w = train.loss_weights(cfg, 0)
+  w = train.controls(cfg, 0)
   params0 = jax.tree.map(np.array, state['params'])
   losses = []
   for _ in range(30):
@@ -51,7 +51,9 @@ def test_schedule_switch_does_not_recompile(tiny_cfg):
   step = jax.jit(counted)
   batch = next(batching.batches(data['train'], 8))
   for w in ([1, 0], [1, 1], [0, 1], [0.5, 2]):
-    state, _ = step(state, batch, np.array(w, np.float32))
+    ctl = dict(train.controls(cfg, 0), loss_weights=np.array(w, np.float32),
+               lr_scale=np.float32(w[0] + 0.5))
+    state, _ = step(state, batch, ctl)
   assert len(traces) == 1
 
 
@@ -61,7 +63,8 @@ def test_answer_weight_zero_trains_gates_only(tiny_cfg):
   step = jax.jit(train.make_train_step(cfg.model, tx))
   batch = next(batching.batches(data['train'], 8))
   before = state['params']['out']['W'].copy()
-  state, _ = step(state, batch, np.array([1, 0], np.float32))
+  state, _ = step(state, batch, dict(train.controls(cfg, 0),
+                                     loss_weights=np.array([1, 0], np.float32)))
   # β = 0: the output layer gets no gradient (Adam's update of a zero gradient is zero).
   np.testing.assert_array_equal(state['params']['out']['W'], before)
 
@@ -189,7 +192,8 @@ def test_stopped_seed_is_frozen(tiny_cfg):
   step = jax.jit(train.make_seeds_train_step(cfg.model, tx))
   n = batching.num_examples(data['train'])
   batch = next(train.seed_batches(data['train'], 8, [np.arange(n)] * 2))
-  state, terms = step(state, batch, train.loss_weights(cfg, 0), np.array([True, False]))
+  ctl = train.stack_controls([train.controls(cfg, 0)] * 2)
+  state, terms = step(state, batch, ctl, np.array([True, False]))
   assert terms['count'].shape == (2,)
   moved = jax.tree.map(lambda a, b: bool(np.any(np.asarray(a)[0] != b[0])), state, before)
   frozen = jax.tree.map(lambda a, b: bool(np.all(np.asarray(a)[1] == b[1])), state, before)
@@ -239,7 +243,7 @@ def test_cropped_batch_gives_the_same_step(tiny_cfg):
   words = int(batch['story_mask'].sum(1).max())
   facts = int(batch['fact_mask'].sum(1).max())
   assert words < batch['story'].shape[1]
-  w = train.loss_weights(cfg, 0)
+  w = train.controls(cfg, 0)
   full_state, full_terms = step(state, batch, w)
   crop_state, crop_terms = step(state, batching.crop(batch, words, facts), w)
   for k in ('answer_loss_sum', 'gate_loss_sum', 'correct'):
