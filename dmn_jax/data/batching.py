@@ -61,11 +61,12 @@ def length_buckets(arrays: dict[str, np.ndarray], k: int) -> list[dict]:
   pay for the longest one. k = 1: one group with the split's full shape.
   """
   n = num_examples(arrays)
+  if k <= 1:   # (arrays without a word stream, e.g. MemN2N memories, have one bucket)
+    return [{'idx': np.arange(n),
+             'words': arrays['story'].shape[1] if 'story' in arrays else None,
+             'facts': arrays['fact_pos'].shape[1] if 'fact_pos' in arrays else None}]
   words = arrays['story_mask'].sum(1)
   facts = arrays['fact_mask'].sum(1)
-  if k <= 1:
-    return [{'idx': np.arange(n), 'words': arrays['story'].shape[1],
-             'facts': arrays['fact_pos'].shape[1]}]
   uppers = _bucket_bounds(words, k)
   lowers = [-1] + uppers[:-1]
   groups = [np.flatnonzero((words > lo) & (words <= hi)) for lo, hi in zip(lowers, uppers)]
@@ -101,10 +102,10 @@ def _bucket_bounds(lengths: np.ndarray, k: int) -> list[int]:
 def crop(batch: dict[str, np.ndarray], words: int, facts: int) -> dict[str, np.ndarray]:
   """The batch with its word axis cut to `words` and its fact axis to `facts` (padding only)."""
   out = dict(batch)
-  for key in WORD_AXIS:
-    out[key] = batch[key][..., :words]
-  for key in FACT_AXIS:
-    out[key] = batch[key][..., :facts]
+  for keys, size in ((WORD_AXIS, words), (FACT_AXIS, facts)):
+    for key in keys:
+      if key in batch and size is not None:
+        out[key] = batch[key][..., :size]
   return out
 
 

@@ -1,0 +1,66 @@
+r"""End-To-End Memory Network on bAbI (Sukhbaatar et al. 2015, §4).
+
+  python -m experiments.babi --config=experiments/configs/babi_memn2n.py:2 --workdir=runs/m2
+  python -m experiments.babi --config=experiments/configs/babi_memn2n.py:joint --workdir=runs/mj
+  python -m experiments.babi --config=experiments/configs/babi_memn2n.py:2 \
+      --config.model.encoding=bow --config.train.linear_start=False --workdir=runs/m2_bow
+
+The argument: a task number (`N` or `task=N`), or `joint` (all 20 tasks, one model), plus
+optional `10k` (the en-10k training sets) and `tiny` (a seconds-long smoke configuration).
+Defaults are the paper's "PE LS RN" model: 3 hops, adjacent tying, position encoding, temporal
+encoding, 10% random noise, linear start; 10 restarts trained together (vmapped seeds), the one
+of lowest training error kept.
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+from experiments.configs.babi import parse_arg
+
+
+def get_config(arg=None):
+  a = parse_arg(arg, task=1, joint=False, tiny=False, **{'10k': False})
+  c = ml_collections.ConfigDict()
+  c.model_family = 'memn2n'
+  c.task = 0 if a.joint else a.task              # 0: joint
+  c.tasks = tuple(range(1, 21)) if a.joint else (a.task,)
+  c.babi_set = 'en-10k' if a['10k'] else 'en'
+  c.data_dir = config_dict.placeholder(str)
+  c.dev_fraction = 0.1
+  c.dev_seed = 0
+  c.memory_size = 50                             # the 50 most recent sentences
+  c.seed = 0
+  c.num_seeds = 10                               # restarts, trained together
+
+  c.model = ml_collections.ConfigDict()
+  c.model.embed_dim = 50 if a.joint else 20      # d
+  c.model.hops = 3                               # K
+  c.model.tying = 'adjacent'                     # 'adjacent' | 'layerwise'
+  c.model.encoding = 'pe'                        # 'bow' | 'pe'
+  c.model.temporal = True
+  c.model.random_noise = 0.1                     # share of empty memories added in training
+  c.model.nonlinearity = 'none'                  # 'none' | 'relu' | 'relu_half'
+  c.model.init_std = 0.1
+
+  c.train = ml_collections.ConfigDict()
+  c.train.optimizer = 'sgd'
+  c.train.batch_size = 32
+  c.train.cost = 'sum'                           # summed over the batch, not averaged
+  c.train.learning_rate = 0.01
+  c.train.lr_decay_every = 15 if a.joint else 25  # halve the lr every this many epochs
+  c.train.num_epochs = 60 if a.joint else 100
+  if a['10k']:
+    c.train.num_epochs, c.train.lr_decay_every = 20, 5
+  c.train.linear_start = True
+  c.train.ls_learning_rate = 0.005
+  c.train.clip_norm = 40.0
+  c.train.l2 = 0.0
+  c.train.patience = 10 ** 6                     # no early stopping: the paper's fixed epochs
+  c.train.select_seed_by = 'train_error'         # keep the restart of lowest training error
+  c.train.length_buckets = 1
+
+  if a.tiny:
+    c.model.embed_dim = 8
+    c.train.num_epochs = 3
+    c.num_seeds = 2
+  return c

@@ -1,0 +1,89 @@
+"""The shared training loop with the MemN2N family (restarts, linear start, lr schedule)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from dmn_jax import families, train
+from experiments.configs import babi_memn2n
+from tests.conftest import synthetic_task, write_task
+
+
+@pytest.fixture
+def memn2n_cfg(tmp_path):
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(60),
+                    test=synthetic_task(20, seed=1))
+  cfg = babi_memn2n.get_config('task=1,tiny')
+  cfg.data_dir = data
+  cfg.train.batch_size = 8
+  return cfg
+
+
+def _lines(path):
+  with open(path / 'metrics.jsonl') as f:
+    return [json.loads(l) for l in f]
+
+
+def test_memn2n_restarts_keep_the_lowest_training_error(memn2n_cfg, tmp_path):
+  memn2n_cfg.num_seeds = 3
+  memn2n_cfg.train.num_epochs = 4
+  s = train.train_and_evaluate(memn2n_cfg, str(tmp_path / 'w'), log=lambda m: None)
+  assert s['model_family'] == 'memn2n' and s['seed_chosen_by'] == 'train_error'
+  train_acc = [x['train_accuracy'] for x in s['seeds']]
+  assert s['seed'] == s['seeds'][train.lowest_train_error(s['seeds'])]['seed']
+  assert s['seeds'][s['seed']]['train_accuracy'] == max(train_acc)
+  assert set(s['seeds'][0]['test_accuracy_by_task']) == {'1'}
+  lines = _lines(tmp_path / 'w')
+  assert lines[-1]['train_loss'] < lines[0]['train_loss']
+
+
+def test_lowest_train_error_ignores_test_and_breaks_ties_by_dev():
+  seeds = [{'train_accuracy': 0.9, 'dev_accuracy': 0.9, 'test_accuracy': 1.0},
+           {'train_accuracy': 0.95, 'dev_accuracy': 0.5, 'test_accuracy': 0.1},
+           {'train_accuracy': 0.95, 'dev_accuracy': 0.6, 'test_accuracy': 0.2}]
+  assert train.lowest_train_error(seeds) == 2
+
+
+def test_linear_start_ends_when_dev_loss_stops_falling(memn2n_cfg):
+  cfg = memn2n_cfg
+  sm = families.MEMN2N.init_seed_meta(cfg)
+  assert sm['linear']
+  c0 = families.MEMN2N.controls(cfg, 0, sm)
+  assert c0['linear'] == 1 and c0['lr_scale'] == pytest.approx(0.005 / 0.01)
+  families.MEMN2N.after_epoch(cfg, sm, {'answer_loss': 2.0}, 1)
+  families.MEMN2N.after_epoch(cfg, sm, {'answer_loss': 1.5}, 2)
+  assert sm['linear']
+  assert families.MEMN2N.after_epoch(cfg, sm, {'answer_loss': 1.6}, 3) == 'linear start ended'
+  assert not sm['linear'] and sm['ls_end_epoch'] == 3
+  c = families.MEMN2N.controls(cfg, 3, sm)
+  assert c['linear'] == 0 and c['lr_scale'] == 1.0
+  # The lr halves every lr_decay_every epochs.
+  assert families.MEMN2N.controls(cfg, cfg.train.lr_decay_every, sm)['lr_scale'] == 0.5
+  assert families.MEMN2N.controls(cfg, 2 * cfg.train.lr_decay_every + 1, sm)['lr_scale'] == 0.25
+
+
+def test_memn2n_metrics_record_linear_start_per_seed(memn2n_cfg, tmp_path):
+  memn2n_cfg.train.num_epochs = 3
+  train.train_and_evaluate(memn2n_cfg, str(tmp_path / 'w'), log=lambda m: None)
+  lines = _lines(tmp_path / 'w')
+  assert lines[0]['linear'] == 1.0                    # every seed starts linear
+  for seed in {l['seed'] for l in lines}:
+    flags = [l['linear'] for l in lines if l['seed'] == seed]
+    assert flags == sorted(flags, reverse=True)       # once ended, never back on
+
+
+def test_memn2n_config_errors(memn2n_cfg, tmp_path):
+  from dmn_jax.errors import ConfigError
+  memn2n_cfg.model.tying = 'rnn'
+  with pytest.raises(ConfigError, match='tying'):
+    train.train_and_evaluate(memn2n_cfg, str(tmp_path / 'w'), log=lambda m: None)
+  assert not (tmp_path / 'w').exists()
+
+
+def test_joint_config_covers_all_tasks():
+  c = babi_memn2n.get_config('joint')
+  assert c.tasks == tuple(range(1, 21)) and c.model.embed_dim == 50
+  assert c.train.num_epochs == 60 and c.train.lr_decay_every == 15
+  c10 = babi_memn2n.get_config('joint,10k')
+  assert c10.train.num_epochs == 20 and c10.train.lr_decay_every == 5
