@@ -298,13 +298,68 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
   return '\n'.join(lines), {'rows': rows}
 
 
+def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
+                 ) -> tuple[str, dict]:
+  """MemN2N per-task test ERROR (%) beside Sukhbaatar et al. Table 1 "PE LS RN"."""
+  paper_col = paper.MEMN2N_TABLE1_ERROR['PE LS RN']
+  lines = [
+      '# End-To-End Memory Network on bAbI 1k, one model per task',
+      '',
+      'Test error (%). **ours**: the restart of lowest training error (the paper keeps that one '
+      'of 10); mean ± std over all restarts. Paper: Sukhbaatar et al. 2015, Table 1, "PE LS RN" '
+      '(position encoding, linear start, random noise; 3 hops, adjacent tying).',
+      '',
+      '| task | paper PE LS RN | ours | mean ± std | restarts | LS end epoch (chosen) | '
+      'train + compile s |',
+      '|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  rows, done, machine = [], [], None
+  for c in sorted(cells, key=lambda c: c['task']):
+    t = c['task']
+    s = _cell_summary(c, root, cells_dir)
+    if s is None:
+      ep = _progress(os.path.join(root, c['name']))
+      lines.append(f"| {t} | {paper_col[t - 1]} | ({'running, epoch %d' % ep if ep else 'pending'})"
+                   ' | | | | |')
+      rows.append({'task': t, 'status': 'pending'})
+      continue
+    machine = s['machine']
+    errs = 100 * (1 - np.array([x['test_accuracy'] for x in s['seeds']]))
+    chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
+    row = {'task': t, 'status': 'done', 'error': 100 * (1 - s['test_accuracy']),
+           'mean': float(errs.mean()), 'std': float(errs.std()), 'restarts': len(errs),
+           'paper': paper_col[t - 1], 'seconds': s['train_seconds'] + s['compile_seconds']}
+    rows.append(row)
+    done.append(row)
+    lines.append(f"| {t} | {paper_col[t - 1]} | {row['error']:.1f} | {row['mean']:.1f} ± "
+                 f"{row['std']:.1f} | {len(errs)} | {chosen.get('ls_end_epoch', '–')} | "
+                 f"{row['seconds']:.0f} |")
+  summary = {'tasks_done': len(done), 'tasks_total': len(cells)}
+  if done:
+    err = np.array([r['error'] for r in done])
+    summary.update(mean_error=float(err.mean()), failed=int((err > 5).sum()),
+                   paper_mean_same_tasks=float(np.mean([r['paper'] for r in done])),
+                   paper_failed_same_tasks=int(sum(r['paper'] > 5 for r in done)),
+                   wall_seconds=float(sum(r['seconds'] for r in done)))
+    lines += [f"| **mean error ({len(done)} of {len(cells)} tasks)** | "
+              f"{summary['paper_mean_same_tasks']:.1f} | **{summary['mean_error']:.1f}** | | | | "
+              f"{summary['wall_seconds']:.0f} |",
+              f"| **failed tasks (> 5%)** | {summary['paper_failed_same_tasks']} | "
+              f"**{summary['failed']}** | | | | |"]
+  mean, failed, _, _ = paper.MEMN2N_TABLE1_SUMMARY['PE LS RN']
+  lines += ['', f'Paper (all 20 tasks): mean error {mean}, {failed} failed tasks.']
+  lines += _footer(machine, command)
+  return '\n'.join(lines), {'summary': summary, 'rows': rows}
+
+
 def _footer(machine: str | None, command: str) -> list[str]:
   return ['', f'Machine: {machine or platform.machine()}; jax {jax.__version__}.', '',
           'Regenerate (resumable: finished cells are skipped, a cell in progress resumes):', '',
           '```', command, '```', '']
 
 
-TABLES = {'table1': table1, 'passes': table_passes, 'grid': table_grid}
+TABLES = {'table1': table1, 'passes': table_passes, 'grid': table_grid,
+          'memn2n': table_memn2n}
 
 
 def write_table(sweep_cfg, cells, root: str, command: str) -> str:

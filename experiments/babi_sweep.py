@@ -16,7 +16,7 @@ from ml_collections import config_flags
 
 from dmn_jax import sweep
 from experiments import common
-from experiments.configs import babi as babi_config
+import importlib
 
 _CONFIG = config_flags.DEFINE_config_file(
     'config', 'experiments/configs/babi_sweep.py', 'sweep config', lock_config=True)
@@ -32,11 +32,13 @@ def main(argv):
       a for a in sys.argv[1:] if not a.startswith('--table_only'))
 
   def go():
+    run_config = importlib.import_module(
+        f"experiments.configs.{_CONFIG.value.get('run_config', 'babi')}").get_config
     if _TABLE_ONLY.value:
-      cells = sweep.make_cells(_CONFIG.value, babi_config.get_config)
+      cells = sweep.make_cells(_CONFIG.value, run_config)
       print(sweep.write_table(_CONFIG.value, cells, _WORKDIR.value, command))
     else:
-      print(sweep.run_sweep(_CONFIG.value, _WORKDIR.value, babi_config.get_config, command))
+      print(sweep.run_sweep(_CONFIG.value, _WORKDIR.value, run_config, command))
 
   common.run_cli(go)
 

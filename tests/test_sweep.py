@@ -75,3 +75,27 @@ def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
   cells = sweep.make_cells(cfg, changed)
   text = sweep.write_table(cfg, cells, str(tmp_path / 'other_runs'), 'CMD')
   assert text.count('(pending)') == 2 and '0 of 2' not in text
+
+
+def test_memn2n_sweep_table_reports_errors(tmp_path):
+  from experiments.configs import babi_memn2n, babi_memn2n_sweep
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(40),
+                    test=synthetic_task(10, seed=1))
+
+  def run_config(arg):
+    c = babi_memn2n.get_config(f'task={arg},tiny')
+    c.data_dir = data
+    c.train.num_epochs = 2
+    return c
+
+  cfg = babi_memn2n_sweep.get_config()
+  cfg.tasks = '1'
+  cfg.num_seeds = 2
+  cfg.out = str(tmp_path / 'res' / 'm')
+  cfg.cells_dir = str(tmp_path / 'res' / 'cells')
+  text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=lambda m: None)
+  with open(cfg.out + '.json') as f:
+    obj = json.load(f)
+  row = obj['rows'][0]
+  assert row['status'] == 'done' and row['restarts'] == 2
+  assert f"| 1 | 0.0 | {row['error']:.1f} |" in text and 'failed tasks' in text

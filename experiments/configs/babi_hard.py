@@ -29,6 +29,7 @@ def get_config(arg='fact_fusion'):
     raise KeyError(f'unknown study {arg!r}; known: {sorted(STUDIES)}')
   key, values = STUDIES[arg]
   c = ml_collections.ConfigDict()
+  c.run_config = 'babi'                        # experiments/configs/<run_config>.py
   c.tasks = '2,3'
   c.num_seeds = 2
   c.table = 'grid'

@@ -13,6 +13,7 @@ import ml_collections
 def get_config(arg=None):
   del arg
   c = ml_collections.ConfigDict()
+  c.run_config = 'babi'                        # experiments/configs/<run_config>.py
   c.tasks = '7,8,3'
   c.num_seeds = 3
   c.table = 'passes'

@@ -18,6 +18,7 @@ ORDER = '4,17,19,15,16,1,20,9,11,13,10,12,14,18,6,7,8,5,2,3'
 def get_config(arg=None):
   del arg
   c = ml_collections.ConfigDict()
+  c.run_config = 'babi'                        # experiments/configs/<run_config>.py
   c.tasks = ORDER
   c.num_seeds = 5
   c.table = 'table1'
