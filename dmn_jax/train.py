@@ -47,7 +47,7 @@ RESUMABLE_CHANGES = ('data_dir',)
 # Config keys added after runs were recorded, with the value that computes what the runs did
 # before the key existed: a recorded config without the key equals a config with this value.
 NEUTRAL_DEFAULTS = {'num_seeds': 1, 'model.end_pass': False, 'model.fact_fusion': 'none',
-                    'train.length_buckets': 1}
+                    'train.length_buckets': 1, 'model.fact_time': False}
 
 
 def controls(cfg, epoch: int, seed_meta: dict | None = None) -> dict[str, np.ndarray]:

@@ -12,7 +12,8 @@ Modules (paper section in brackets):
   input     [2.1] GRU over the story's word stream; facts c_t = its states at sentence ends
             (fact_mode='sentence') or at every word (fact_mode='word', single-sentence input).
             Optional, beyond the paper: fact_fusion='bigru' adds a backward GRU over the facts
-            (DMN+'s input fusion layer, Xiong et al. 2016).
+            (DMN+'s input fusion layer, Xiong et al. 2016); fact_time=True adds a learned vector
+            per recency to each fact (MemN2N's temporal encoding, Sukhbaatar et al. 2015).
   question  [2.2] GRU over the question with the same embedding; q = last state.
   episodic  [2.3] per pass i, gate features z(c, m, q) (9 blocks), g = σ(W2 tanh(W1 z + b1) + b2);
             episode e^i by the attention GRU h_t = g_t GRU(c_t, h_{t−1}) + (1 − g_t) h_{t−1},
@@ -68,6 +69,10 @@ def init(key: jax.Array, cfg, spec) -> Params:
     p['question_gru'] = gru_init(jax.random.fold_in(key, 99), d, h)
   if cfg.get('fact_fusion', 'none') == 'bigru':
     p['fusion_gru'] = gru_init(jax.random.fold_in(key, 97), h, h)
+  if cfg.get('fact_time', False):
+    # A learned vector per recency (0 = the latest fact), added to the facts (as MemN2N's
+    # temporal encoding); F rows, F = the task's fact count.
+    p['fact_time'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 96), (spec.max_facts, h))
   if cfg.get('end_pass', False):
     # The learned "end of passes" fact, appended after the story's facts.
     p['end_fact'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 98), (h,))
@@ -203,6 +208,9 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
     c = (c + hb[::-1]) * cmask[:, None]
   elif fusion != 'none':
     raise ValueError(f"model.fact_fusion must be 'none' or 'bigru', got {fusion!r}")
+  if cfg.get('fact_time', False):
+    recency = jnp.maximum(jnp.sum(cmask) - 1 - jnp.arange(c.shape[0]), 0)   # 0 = latest fact
+    c = (c + p['fact_time'][jnp.minimum(recency, p['fact_time'].shape[0] - 1)]) * cmask[:, None]
 
   # Question module: same embedding; its own GRU unless shared.
   qgru = p['input_gru'] if cfg.share_question_gru else p['question_gru']

@@ -74,6 +74,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.attention = 'gru'                     # 'gru' (paper's modified GRU) | 'softmax'
   c.model.gate_norm = 'sigmoid'                 # attention-GRU gate: σ (paper) | softmax (DMN+)
   c.model.fact_fusion = 'none'                  # 'none' (paper) | 'bigru' (DMN+ input fusion)
+  c.model.fact_time = False                     # learned recency vectors added to the facts
   c.model.fact_mode = 'sentence'                # 'sentence' | 'word'
   c.model.share_question_gru = False
   c.model.dropout = 0.1                         # on word embeddings

@@ -14,6 +14,8 @@ import ml_collections
 STUDIES = {
     # DMN+ input fusion (a backward GRU over the facts) vs the paper's forward-only facts.
     'fact_fusion': ('model.fact_fusion', ('none', 'bigru')),
+    # Learned recency vectors added to the facts (MemN2N's temporal encoding) vs none.
+    'fact_time': ('model.fact_time', (False, True)),
     # Learned end-of-passes stop (paper §2.3) vs fixed passes.
     'end_pass': ('model.end_pass', (False, True)),
     # Weight α of the gate loss (β = 1).
