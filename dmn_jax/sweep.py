@@ -130,6 +130,22 @@ def _cell_summary(c: dict, root: str, cells_dir: str) -> dict | None:
           or _load(os.path.join(root, c['name']), c['config']))
 
 
+def find_same_run(config, cells_dir: str) -> str | None:
+  """An archived cell of ANY sweep beside `cells_dir` (results/cells/*/*) whose config equals
+  `config` — the same run, already done (e.g. a study's baseline value) — or None."""
+  parent = os.path.dirname(os.path.normpath(cells_dir))
+  if not os.path.isdir(parent):
+    return None
+  for sweep_dir in sorted(os.listdir(parent)):
+    folder = os.path.join(parent, sweep_dir)
+    if not os.path.isdir(folder):
+      continue
+    for name in sorted(os.listdir(folder)):
+      if _load(os.path.join(folder, name), config) is not None:
+        return os.path.join(folder, name)
+  return None
+
+
 def _progress(workdir: str) -> int:
   """Epochs done so far by an unfinished cell (0 if it has not started)."""
   path = os.path.join(workdir, 'metrics.jsonl')
@@ -389,6 +405,12 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
   for i, c in enumerate(cells):
     if _load(os.path.join(sweep_cfg.cells_dir, c['name']), c['config']) is not None:
       log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done ({sweep_cfg.cells_dir}) ===")
+      continue
+    same = find_same_run(c['config'], sweep_cfg.cells_dir)
+    if same is not None:
+      _archive(same, sweep_cfg.cells_dir, c['name'])
+      log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done as {same} (same config) ===")
+      write_table(sweep_cfg, cells, root, command)
       continue
     log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")
     wd = os.path.join(root, c['name'])

@@ -99,3 +99,32 @@ def test_memn2n_sweep_table_reports_errors(tmp_path):
   row = obj['rows'][0]
   assert row['status'] == 'done' and row['restarts'] == 2
   assert f"| 1 | 0.0 | {row['error']:.1f} |" in text and 'failed tasks' in text
+
+
+def test_a_cell_with_the_config_of_a_finished_run_of_another_sweep_is_reused(tmp_path):
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
+                    test=synthetic_task(10, seed=1))
+
+  def run_config(arg):
+    c = babi_config.get_config(f'task={arg},tiny')
+    c.data_dir = data
+    c.train.num_epochs = 1
+    c.train.batch_size = 8
+    return c
+
+  first = babi_sweep.get_config()
+  first.tasks, first.num_seeds = '1', 1
+  first.out = str(tmp_path / 'res' / 'a')
+  first.cells_dir = str(tmp_path / 'res' / 'cells' / 'a')
+  sweep.run_sweep(first, str(tmp_path / 'runs_a'), run_config, 'A', log=lambda m: None)
+  study = babi_sweep.get_config()
+  study.tasks, study.num_seeds = '1', 1
+  study.grid_key, study.grid_values = 'model.fact_time', (False, True)
+  study.table = 'grid'
+  study.out = str(tmp_path / 'res' / 'b')
+  study.cells_dir = str(tmp_path / 'res' / 'cells' / 'b')
+  logs = []
+  sweep.run_sweep(study, str(tmp_path / 'runs_b'), run_config, 'B', log=logs.append)
+  assert any('fact_timeFalse: done as' in l for l in logs)        # the baseline is reused
+  assert sum('compiled' in l for l in logs) == 1                   # only fact_time=True trains
+  assert os.path.exists(os.path.join(study.cells_dir, 'task01_fact_timeFalse', 'summary.json'))
