@@ -396,6 +396,10 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
       state['params'], jax.tree.map(lambda x: x[0], first), seed_controls(0)).compile()
   compile_seconds = time.perf_counter() - t0
+  compiled = {(n_seeds, j): step for j, step in enumerate(train_steps)}
+  # Once seeds stop, the step runs on fewer of them: n_seeds, then powers of two below it (at
+  # most log2(S) + 1 compiles per bucket); stopped seeds fill a size up and stay frozen.
+  sizes = sorted({n_seeds} | {2 ** k for k in range(n_seeds.bit_length()) if 2 ** k < n_seeds})
   shapes = ', '.join(f"{b['words']}w/{b['facts']}f" for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
       f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
@@ -410,12 +414,29 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     weights = ctl['loss_weights'][0]                 # the same for every seed
     active = np.array([not s['stopped'] for s in meta['seeds']])
     t_epoch = time.perf_counter()
-    sums = []
-    for j, batch in epoch_batches(data['train'], bs, seeds, epoch, buckets):
-      state, terms = train_steps[j](state, batch, ctl, active)
+    act_idx = np.flatnonzero(active)
+    size = min(z for z in sizes if z >= len(act_idx))
+    fill = np.flatnonzero(~active)[:size - len(act_idx)]
+    sel = np.arange(n_seeds) if size == n_seeds else np.sort(np.concatenate([act_idx, fill]))
+    sub = state if size == n_seeds else jax.tree.map(lambda x: x[sel], state)
+    sub_ctl, sub_active = {k: v[sel] for k, v in ctl.items()}, active[sel]
+    sums, new_compile = [], 0.0
+    for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in sel], epoch, buckets):
+      if (size, j) not in compiled:
+        t_c = time.perf_counter()
+        compiled[(size, j)] = jitted.lower(sub, batch, sub_ctl, sub_active).compile()
+        new_compile += time.perf_counter() - t_c
+      sub, terms = compiled[(size, j)](sub, batch, sub_ctl, sub_active)
       sums.append(terms)
-    total = metrics.accumulate(sums)                 # waits for the device
-    seconds = time.perf_counter() - t_epoch
+    part = metrics.accumulate(sums)                  # waits for the device
+    state = sub if size == n_seeds else jax.tree.map(
+        lambda full, x: full.at[sel].set(x), state, sub)
+    total = {}
+    for k, v in part.items():
+      total[k] = np.zeros((n_seeds,), np.float64)
+      total[k][sel] = v
+    compile_seconds += new_compile
+    seconds = time.perf_counter() - t_epoch - new_compile
     if np.any(total['nonfinite'][active]):
       bad = [s for s, a, x in zip(seeds, active, total['nonfinite']) if a and x]
       raise FloatingPointError(f'non-finite training loss in epoch {epoch + 1} (seeds {bad}); '

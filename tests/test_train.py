@@ -250,3 +250,42 @@ def test_cropped_batch_gives_the_same_step(tiny_cfg):
     assert float(full_terms[k]) == pytest.approx(float(crop_terms[k]), rel=1e-5), k
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),
                full_state['params'], crop_state['params'])
+
+
+def test_early_stopped_seeds_leave_the_step_and_the_others_train_as_alone(tiny_cfg, tmp_path,
+                                                                         monkeypatch):
+  """Seeds stop at epochs 2, 4 and never: the step shrinks to the active seeds (3 -> 2 -> 1,
+  stopped seeds filling a size up), and every seed's history equals its single-seed run."""
+  stop_at = {0: 2, 1: 4, 2: 99}
+  order, seen = [], {}                # seeds of the current run; id(seed record) -> seed
+
+  real_update = train.early_stopping_update
+
+  def update(sm, dev_m, epoch, patience):
+    improved = real_update(sm, dev_m, epoch, patience)
+    if id(sm) not in seen:              # epoch 1 visits the seeds in order
+      seen[id(sm)] = order[len(seen)]
+    sm['stopped'] = epoch >= stop_at[seen[id(sm)]]
+    return improved
+
+  monkeypatch.setattr(train, 'early_stopping_update', update)
+  tiny_cfg.train.num_epochs = 6
+  tiny_cfg.train.patience = 100
+  tiny_cfg.num_seeds = 3
+  order[:] = [0, 1, 2]
+  seen.clear()
+  train.train_and_evaluate(tiny_cfg, str(tmp_path / 'all'), log=lambda s: None)
+  lines = _lines(tmp_path / 'all')
+  per_seed = {s: [l for l in lines if l['seed'] == s] for s in range(3)}
+  assert [len(per_seed[s]) for s in range(3)] == [2, 4, 6]
+  tiny_cfg.num_seeds = 1
+  for seed, mine in per_seed.items():
+    tiny_cfg.seed = seed
+    order[:] = [seed]
+    seen.clear()
+    train.train_and_evaluate(tiny_cfg, str(tmp_path / f'alone{seed}'), log=lambda s: None)
+    alone = _lines(tmp_path / f'alone{seed}')
+    assert len(alone) == len(mine)
+    for a, b in zip(alone, mine):
+      for k in ('train_loss', 'dev_loss', 'dev_accuracy', 'step'):
+        assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), (seed, k)
