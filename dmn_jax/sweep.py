@@ -156,8 +156,12 @@ def _progress(workdir: str) -> int:
 
 
 def _attention(m) -> str:
+  """The attention and the options beyond the paper that a row used."""
   att = 'softmax' if m.attention == 'softmax' else f'GRU ({m.gate_norm} gates)'
-  return att + (', end stop' if m.get('end_pass', False) else '')
+  extras = [name for name, on in (('end stop', m.get('end_pass', False)),
+                                  ('fact recency', m.get('fact_time', False)),
+                                  ('input fusion', m.get('fact_fusion', 'none') != 'none')) if on]
+  return ', '.join([att] + extras)
 
 
 def _pct(x: float) -> str:
