@@ -11,6 +11,17 @@ from experiments.configs import babi_passes, babi_sweep
 from tests.conftest import synthetic_task, write_task
 
 
+def _tiny_dmn(data_dir):
+  """get_config(arg) of one-epoch tiny DMN runs on the data under `data_dir`."""
+  def run_config(arg):
+    c = babi_config.get_config(f'task={arg},tiny')
+    c.data_dir = data_dir
+    c.train.num_epochs = 1
+    c.train.batch_size = 8
+    return c
+  return run_config
+
+
 def test_parse_tasks():
   assert sweep.parse_tasks('1-3,7') == [1, 2, 3, 7]
   assert sweep.parse_tasks('7,3,7') == [7, 3]                     # order kept, duplicates dropped
@@ -41,13 +52,7 @@ def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
   data = write_task(tmp_path / 'data', task=1, train=synthetic_task(40),
                     test=synthetic_task(10, seed=1))
   write_task(tmp_path / 'data', task=4, train=synthetic_task(40), test=synthetic_task(10, seed=2))
-
-  def run_config(arg):
-    c = babi_config.get_config(f'task={arg},tiny')
-    c.data_dir = data
-    c.train.num_epochs = 1
-    c.train.batch_size = 8
-    return c
+  run_config = _tiny_dmn(data)
 
   cfg = babi_sweep.get_config()
   cfg.tasks, cfg.num_seeds = '4,1', 2
@@ -104,13 +109,7 @@ def test_memn2n_sweep_table_reports_errors(tmp_path):
 def test_a_cell_with_the_config_of_a_finished_run_of_another_sweep_is_reused(tmp_path):
   data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
                     test=synthetic_task(10, seed=1))
-
-  def run_config(arg):
-    c = babi_config.get_config(f'task={arg},tiny')
-    c.data_dir = data
-    c.train.num_epochs = 1
-    c.train.batch_size = 8
-    return c
+  run_config = _tiny_dmn(data)
 
   first = babi_sweep.get_config()
   first.tasks, first.num_seeds = '1', 1
