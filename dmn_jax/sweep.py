@@ -27,7 +27,9 @@ import ml_collections
 import numpy as np
 
 from dmn_jax import paper, train
-from dmn_jax.errors import ConfigError
+from dmn_jax.errors import ConfigError, DataError
+
+FAILED = 'FAILED.txt'   # written into a cell's workdir when its run raised
 
 
 def parse_tasks(spec: str) -> list[int]:
@@ -146,6 +148,16 @@ def find_same_run(config, cells_dir: str) -> str | None:
   return None
 
 
+def _status(workdir: str) -> str:
+  """'failed: <why>', 'running, epoch N' or 'pending' for an unfinished cell."""
+  path = os.path.join(workdir, FAILED)
+  if os.path.exists(path):
+    with open(path) as f:
+      return 'failed: ' + f.read().strip()[:80]
+  ep = _progress(workdir)
+  return f'running, epoch {ep}' if ep else 'pending'
+
+
 def _progress(workdir: str) -> int:
   """Epochs done so far by an unfinished cell (0 if it has not started)."""
   path = os.path.join(workdir, 'metrics.jsonl')
@@ -192,7 +204,7 @@ def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[
     head = f"| {t} | {paper.DMN_TABLE1_BABI_1K[t]} | {paper.MEMNN_TABLE1_BABI_1K[t]} |"
     if s is None:
       ep = _progress(wd)
-      state = f'running, epoch {ep}' if ep else 'pending'
+      state = _status(wd)
       lines.append(f"{head} ({state}) | | {c['config'].num_seeds} | {m.passes} | "
                    f"{_attention(m)} | {m.hidden} | | |")
       rows.append({'task': t, 'status': 'pending', 'epochs_done': ep})
@@ -297,8 +309,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
   for c in sorted(cells, key=lambda c: c['task']):
     s = _cell_summary(c, root, cells_dir)
     if s is None:
-      ep = _progress(os.path.join(root, c['name']))
-      lines.append(f"| {c['task']} | {c['value']} | ({'running, epoch %d' % ep if ep else 'pending'})"
+      lines.append(f"| {c['task']} | {c['value']} | ({_status(os.path.join(root, c['name']))})"
                    ' | | | | | | |')
       rows.append({'task': c['task'], 'value': c['value'], 'status': 'pending'})
       continue
@@ -338,8 +349,7 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
     t = c['task']
     s = _cell_summary(c, root, cells_dir)
     if s is None:
-      ep = _progress(os.path.join(root, c['name']))
-      lines.append(f"| {t} | {paper_col[t - 1]} | ({'running, epoch %d' % ep if ep else 'pending'})"
+      lines.append(f"| {t} | {paper_col[t - 1]} | ({_status(os.path.join(root, c['name']))})"
                    ' | | | | |')
       rows.append({'task': t, 'status': 'pending'})
       continue
@@ -406,6 +416,7 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     train.validate_config(ml_collections.FrozenConfigDict(c['config']))
   write_table(sweep_cfg, cells, root, command)
   t0 = time.perf_counter()
+  failed: list[str] = []
   for i, c in enumerate(cells):
     if _load(os.path.join(sweep_cfg.cells_dir, c['name']), c['config']) is not None:
       log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done ({sweep_cfg.cells_dir}) ===")
@@ -418,8 +429,21 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
       continue
     log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")
     wd = os.path.join(root, c['name'])
-    train.train_and_evaluate(c['config'], wd, log=lambda s, n=c['name']: log(f'[{n}] {s}'))
+    if os.path.exists(os.path.join(wd, FAILED)):
+      os.remove(os.path.join(wd, FAILED))           # a retry
+    try:
+      train.train_and_evaluate(c['config'], wd, log=lambda s, n=c['name']: log(f'[{n}] {s}'))
+    except (FloatingPointError, DataError, ConfigError) as e:
+      # One bad cell (e.g. a diverged loss) must not end a night's sweep: record it, go on.
+      os.makedirs(wd, exist_ok=True)
+      with open(os.path.join(wd, FAILED), 'w') as f:
+        f.write(f'{type(e).__name__}: {e}\n')
+      log(f"[{c['name']}] FAILED ({type(e).__name__}: {e}); the sweep goes on")
+      failed.append(c['name'])
+      write_table(sweep_cfg, cells, root, command)
+      continue
     _archive(wd, sweep_cfg.cells_dir, c['name'])
     write_table(sweep_cfg, cells, root, command)
-  log(f'sweep done in {time.perf_counter() - t0:.0f} s this call')
+  log(f'sweep done in {time.perf_counter() - t0:.0f} s this call'
+      + (f'; FAILED cells: {failed} (see {FAILED} in their workdirs)' if failed else ''))
   return write_table(sweep_cfg, cells, root, command)

@@ -127,3 +127,28 @@ def test_a_cell_with_the_config_of_a_finished_run_of_another_sweep_is_reused(tmp
   assert any('fact_timeFalse: done as' in l for l in logs)        # the baseline is reused
   assert sum('compiled' in l for l in logs) == 1                   # only fact_time=True trains
   assert os.path.exists(os.path.join(study.cells_dir, 'task01_fact_timeFalse', 'summary.json'))
+
+
+def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
+                    test=synthetic_task(10, seed=1))
+  write_task(tmp_path / 'data', task=4, train=synthetic_task(30), test=synthetic_task(10, seed=2))
+  tiny = _tiny_dmn(data)
+
+  def run_config(arg):
+    c = tiny(arg)
+    if arg == '4':                       # diverges: non-finite loss
+      c.train.learning_rate, c.train.clip_norm, c.train.l2 = 1e30, 0.0, 0.0
+      c.model.dropout = 0.0
+    return c
+
+  cfg = babi_sweep.get_config()
+  cfg.tasks, cfg.num_seeds = '4,1', 1
+  cfg.out = str(tmp_path / 'res' / 't')
+  cfg.cells_dir = str(tmp_path / 'res' / 'cells')
+  logs = []
+  text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append)
+  assert any('task04] FAILED (FloatingPointError' in l for l in logs)
+  assert '| 4 | 100 | 100 | (failed: FloatingPointError' in text
+  assert '| 1 | 100 | 100 | (' not in text                         # task 1 still ran
+  assert 'FAILED cells' in logs[-1]
