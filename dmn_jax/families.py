@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 from dmn_jax import losses
-from dmn_jax.data import babi, babi_memory
+from dmn_jax.data import babi, babi_memory, ptb
 from dmn_jax.models import dmn, memn2n
 
 
@@ -113,14 +113,16 @@ def _memn2n_terms(params, batch, keys, model_cfg, *, train, controls):
   w = batch['weight']
   ce = optax.softmax_cross_entropy_with_integer_labels(out['logits'], batch['answer'])  # [B]
   hit = jnp.argmax(out['logits'], -1) == batch['answer']
-  # Diagnostic: does the last hop's strongest attention fall on a supporting fact?
-  top = jnp.argmax(out['attention'][:, -1], -1)                                       # [B]
-  on_support = jnp.any((batch['supports'] == top[:, None]) & batch['support_mask'], -1)
-  has_support = jnp.any(batch['support_mask'], -1)
   zero = jnp.zeros(())
-  return {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit),
-          'count': jnp.sum(w), 'gate_loss_sum': zero,
-          'gate_correct': jnp.sum(w * on_support), 'gate_count': jnp.sum(w * has_support)}
+  terms = {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit),
+           'count': jnp.sum(w), 'gate_loss_sum': zero, 'gate_correct': zero, 'gate_count': zero}
+  if 'supports' in batch:
+    # Diagnostic: does the last hop's strongest attention fall on a supporting fact?
+    top = jnp.argmax(out['attention'][:, -1], -1)                                     # [B]
+    on_support = jnp.any((batch['supports'] == top[:, None]) & batch['support_mask'], -1)
+    has_support = jnp.any(batch['support_mask'], -1)
+    terms.update(gate_correct=jnp.sum(w * on_support), gate_count=jnp.sum(w * has_support))
+  return terms
 
 
 def _memn2n_objective(terms, controls):
@@ -188,7 +190,77 @@ MEMN2N = Family(name='memn2n', load=_memn2n_load, init=memn2n.init, terms=_memn2
                 describe=_memn2n_describe, after_epoch=_memn2n_after_epoch,
                 init_seed_meta=_memn2n_init_seed_meta)
 
-FAMILIES = {'dmn': DMN, 'memn2n': MEMN2N}
+# ---------------------------------------------------------------------------------------------
+# MemN2N language model on Penn Treebank (Sukhbaatar et al. 2015, §5).
+
+@dataclasses.dataclass(frozen=True)
+class LMSpec:
+  vocab: list
+  memory_size: int
+
+  @property
+  def vocab_size(self) -> int:
+    return len(self.vocab)
+
+
+def _lm_load(cfg):
+  data, vocab = ptb.load(cfg.data_dir, cfg.memory_size)
+  return data, LMSpec(vocab=vocab, memory_size=cfg.memory_size)
+
+
+def _lm_init_seed_meta(cfg):
+  return {'lr': float(cfg.train.learning_rate), 'best_dev_cost': 1e30}
+
+
+def _lm_controls(cfg, epoch, seed_meta):
+  """lr = the seed's current lr (divided by 1.5 after every epoch whose dev cost did not fall)."""
+  del epoch
+  lr = seed_meta.get('lr', cfg.train.learning_rate)
+  return {'loss_weights': np.array([0.0, 1.0], np.float32),
+          'lr_scale': np.float32(lr / cfg.train.learning_rate), 'linear': np.float32(0.0),
+          'cost_divisor': np.float32(1.0 if cfg.train.cost == 'sum' else cfg.train.batch_size)}
+
+
+def _lm_after_epoch(cfg, sm, dev_m, epoch):
+  """The paper's annealing: lr / 1.5 when the validation cost did not fall; stop below
+  train.min_learning_rate (1e-5)."""
+  del epoch
+  if dev_m['answer_loss'] < sm['best_dev_cost']:
+    sm['best_dev_cost'] = dev_m['answer_loss']
+    return ''
+  sm['lr'] /= 1.5
+  if sm['lr'] < cfg.train.min_learning_rate:
+    sm['stopped'] = True
+    return f"lr {sm['lr']:.2g} < {cfg.train.min_learning_rate:g}: stopped"
+  return f"dev cost did not fall: lr -> {sm['lr']:.3g}"
+
+
+def _lm_checks(cfg):
+  m = cfg.model
+  return [
+      (m.get('query') == 'constant', "the language model needs model.query='constant'"),
+      (m.hops >= 1, f'model.hops must be >= 1, got {m.hops}'),
+      (m.tying in ('adjacent', 'layerwise'),
+       f"model.tying must be 'adjacent' or 'layerwise', got {m.tying!r}"),
+      (m.nonlinearity in ('none', 'relu', 'relu_half'),
+       f"model.nonlinearity must be 'none', 'relu' or 'relu_half', got {m.nonlinearity!r}"),
+      (cfg.memory_size >= 1, f'memory_size must be >= 1, got {cfg.memory_size}'),
+      (cfg.train.cost in ('sum', 'mean'), f"train.cost must be 'sum' or 'mean'"),
+  ]
+
+
+def _lm_describe(cfg, data, spec):
+  return (f"MemN2N language model, Penn Treebank: {len(data['train']['answer']):,} train / "
+          f"{len(data['dev']['answer']):,} valid / {len(data['test']['answer']):,} test words; "
+          f'vocab {spec.vocab_size - 1}, memory {spec.memory_size} words')
+
+
+MEMN2N_LM = Family(name='memn2n_lm', load=_lm_load, init=memn2n.init, terms=_memn2n_terms,
+                   objective=_memn2n_objective, controls=_lm_controls, checks=_lm_checks,
+                   describe=_lm_describe, after_epoch=_lm_after_epoch,
+                   init_seed_meta=_lm_init_seed_meta)
+
+FAMILIES = {'dmn': DMN, 'memn2n': MEMN2N, 'memn2n_lm': MEMN2N_LM}
 
 
 def of(cfg) -> Family:

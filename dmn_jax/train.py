@@ -196,7 +196,8 @@ def validate_config(cfg) -> None:
     raise ConfigError(f"model_family must be one of {sorted(families.FAMILIES)}, got "
                       f"{cfg.get('model_family')!r}")
   checks = [
-      (0 < cfg.dev_fraction < 1, f'dev_fraction must be in (0, 1), got {cfg.dev_fraction}'),
+      (0 < cfg.get('dev_fraction', 0.1) < 1,
+       f"dev_fraction must be in (0, 1), got {cfg.get('dev_fraction')}"),
       (cfg.get('num_seeds', 1) >= 1, f"num_seeds must be >= 1, got {cfg.get('num_seeds')}"),
       (t.get('length_buckets', 1) >= 1,
        f"train.length_buckets must be >= 1, got {t.get('length_buckets')}"),
@@ -504,15 +505,17 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   ctl = seed_controls(meta['epoch'])
   test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl)
   dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl)
-  train_ms = evaluate(eval_step, best_params, data['train'], bs, ctl)
+  by = cfg.train.get('select_seed_by', 'dev')
+  train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl) if by == 'train_error'
+              else [{'accuracy': float('nan')}] * n_seeds)
   per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'],
                'test_gate_accuracy': t['gate_accuracy'], 'dev_accuracy': d['accuracy'],
-               'dev_answer_loss': d['answer_loss'], 'train_accuracy': tr['accuracy'],
+               'dev_answer_loss': d['answer_loss'], 'test_answer_loss': t['answer_loss'],
+               'train_accuracy': tr['accuracy'],
                'best_epoch': sm['best_epoch'], 'epochs_run': sm['epochs_run'],
                'early_stopped': sm['stopped'],
                **({'ls_end_epoch': sm['ls_end_epoch']} if 'ls_end_epoch' in sm else {})}
               for seed, t, d, tr, sm in zip(seeds, test_ms, dev_ms, train_ms, meta['seeds'])]
-  by = cfg.train.get('select_seed_by', 'dev')
   chosen = per_seed[best_seed(per_seed) if by == 'dev' else lowest_train_error(per_seed)]
   if 'task' in data['test']:                      # MemN2N arrays: per-task test accuracy
     for p in per_seed:
@@ -524,7 +527,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   tests = np.array([p['test_accuracy'] for p in per_seed])
   summary = {
       'complete': True,
-      'model_family': family.name, 'task': cfg.task, 'babi_set': cfg.babi_set,
+      'model_family': family.name, 'task': cfg.get('task'), 'babi_set': cfg.get('babi_set'),
       'seed': chosen['seed'], 'num_seeds': n_seeds, 'seed_chosen_by': by,
       'test_accuracy': chosen['test_accuracy'], 'test_gate_accuracy': chosen['test_gate_accuracy'],
       'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],

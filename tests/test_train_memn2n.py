@@ -87,3 +87,45 @@ def test_joint_config_covers_all_tasks():
   assert c.train.num_epochs == 60 and c.train.lr_decay_every == 15
   c10 = babi_memn2n.get_config('joint,10k')
   assert c10.train.num_epochs == 20 and c10.train.lr_decay_every == 5
+
+
+def test_tiny_language_model_lowers_perplexity(tmp_path):
+  import math
+  import random
+  from experiments.configs import ptb_memn2n
+  rng = random.Random(0)
+  # A text with structure: "a b c" repeated with noise words, so memory helps prediction.
+  def text(n):
+    lines = []
+    for _ in range(n):
+      lines.append(' '.join(['a', 'b', 'c', rng.choice(['x', 'y']), 'd']))
+    return '\n'.join(lines) + '\n'
+  d = tmp_path / 'ptb'
+  d.mkdir()
+  (d / 'ptb.train.txt').write_text(text(300))
+  (d / 'ptb.valid.txt').write_text(text(30))
+  (d / 'ptb.test.txt').write_text(text(30))
+  cfg = ptb_memn2n.get_config('tiny')
+  cfg.data_dir = str(tmp_path)
+  cfg.train.num_epochs = 4
+  cfg.train.batch_size = 32
+  s = train.train_and_evaluate(cfg, str(tmp_path / 'w'), log=lambda m: None)
+  lines = _lines(tmp_path / 'w')
+  ppl = [math.exp(l['dev_answer_loss']) for l in lines]
+  assert ppl[-1] < ppl[0] and ppl[-1] < 4.0        # 7 words (with <eos>): chance is 7
+  assert math.exp(s['seeds'][0]['test_answer_loss']) < 4.0
+  assert s['model_family'] == 'memn2n_lm'
+
+
+def test_language_model_lr_rule():
+  from experiments.configs import ptb_memn2n
+  cfg = ptb_memn2n.get_config()
+  fam = families.MEMN2N_LM
+  sm = {**train._fresh_seed_meta(), **fam.init_seed_meta(cfg)}
+  assert fam.controls(cfg, 0, sm)['lr_scale'] == 1.0
+  fam.after_epoch(cfg, sm, {'answer_loss': 5.0}, 1)
+  assert fam.after_epoch(cfg, sm, {'answer_loss': 5.1}, 2).startswith('dev cost did not fall')
+  assert fam.controls(cfg, 2, sm)['lr_scale'] == pytest.approx(1 / 1.5)
+  for e in range(40):
+    fam.after_epoch(cfg, sm, {'answer_loss': 6.0}, 3 + e)
+  assert sm['stopped'] and sm['lr'] < 1e-5

@@ -5,7 +5,8 @@
 
 `cfg` is the config's `model` block: embed_dim d, hops K, tying ('adjacent' | 'layerwise'),
 encoding ('bow' | 'pe'), temporal (bool), random_noise (fraction of empty memories added in
-training, 0 = off), nonlinearity ('none' | 'relu' | 'relu_half'), init_std.
+training, 0 = off), nonlinearity ('none' | 'relu' | 'relu_half'), init_std, and query
+('question', or 'constant' for the language model: u^1 = 0.1 · 1, no question).
 
 One hop k (paper §2.1-2.2), for memories x_i (slot i = the i-th most recent sentence):
   m_i = Σ_j l_j ∘ A^k x_ij + T_A^k(i)        input memory
@@ -147,7 +148,10 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
   times = jnp.arange(m_slots)
   if train and cfg.random_noise > 0 and key is not None:
     times = noisy_times(key, mask.sum(), m_slots, math.ceil(cfg.random_noise * m_slots))
-  u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)   # [d]
+  if cfg.get('query', 'question') == 'constant':     # the language model: u = 0.1 · 1
+    u = jnp.full((cfg.embed_dim,), 0.1)
+  else:
+    u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)  # [d]
   attention = []
   for k in range(cfg.hops):
     a_emb, c_emb, t_a, t_c = hop_weights(p, cfg, k)
@@ -169,7 +173,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
 def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *, train: bool,
           linear: jax.Array | float = 0.0) -> dict[str, jax.Array]:
   """`forward` vmapped over a batch; keys [B] or None."""
-  ex = {k: batch[k] for k in ('memory', 'memory_mask', 'question')}
+  ex = {k: batch[k] for k in ('memory', 'memory_mask', 'question') if k in batch}
   if keys is None:
     return jax.vmap(lambda e: forward(p, e, None, cfg, train=train, linear=linear))(ex)
   return jax.vmap(lambda e, k: forward(p, e, k, cfg, train=train, linear=linear))(ex, keys)

@@ -1,0 +1,58 @@
+r"""MemN2N language model on Penn Treebank (Sukhbaatar et al. 2015, §5, Table 2).
+
+  python -m experiments.babi --config=experiments/configs/ptb_memn2n.py --workdir=runs/ptb
+  python -m experiments.babi --config=experiments/configs/ptb_memn2n.py:small --workdir=runs/ptb_s
+
+Default: the paper's 150 hidden / 7 hops / memory 200 row (test perplexity 111). `small`:
+150 / 2 hops / memory 100 (test 121). `tiny`: a seconds-long smoke configuration.
+Each memory slot is one previous word (temporal encoding marks its distance); the query is the
+constant 0.1 vector; layer-wise tying; ReLU on half the units of every hop; lr 0.01 divided by
+1.5 after every epoch whose validation cost did not fall, stop once it is below 1e-5; gradient
+clipping at 50; batch 128; N(0, 0.05) init. Reads `$DMN_DATA_DIR/ptb/ptb.{train,valid,test}.txt`.
+(Work in progress, issue 5: the entry point `experiments.ptb_lm` with perplexity tables is to
+come; this config trains through the shared loop.)
+"""
+
+import ml_collections
+from ml_collections import config_dict
+
+from experiments.configs.babi import parse_arg
+
+
+def get_config(arg=None):
+  a = parse_arg(arg, small=False, tiny=False)
+  c = ml_collections.ConfigDict()
+  c.model_family = 'memn2n_lm'
+  c.data_dir = config_dict.placeholder(str)
+  c.memory_size = 100 if a.small else 200
+  c.seed = 0
+  c.num_seeds = 1
+
+  c.model = ml_collections.ConfigDict()
+  c.model.embed_dim = 150
+  c.model.hops = 2 if a.small else 7
+  c.model.tying = 'layerwise'
+  c.model.encoding = 'bow'                       # one word per memory slot
+  c.model.temporal = True
+  c.model.random_noise = 0.0
+  c.model.nonlinearity = 'relu_half'
+  c.model.init_std = 0.05
+  c.model.query = 'constant'
+
+  c.train = ml_collections.ConfigDict()
+  c.train.optimizer = 'sgd'
+  c.train.batch_size = 128
+  c.train.cost = 'sum'
+  c.train.learning_rate = 0.01
+  c.train.min_learning_rate = 1e-5
+  c.train.clip_norm = 50.0
+  c.train.l2 = 0.0
+  c.train.num_epochs = 100                       # a cap: the lr rule stops the run
+  c.train.patience = 10 ** 6
+  c.train.select_seed_by = 'dev'
+  c.train.length_buckets = 1
+
+  if a.tiny:
+    c.memory_size, c.model.embed_dim, c.model.hops = 8, 16, 2
+    c.train.num_epochs = 2
+  return c
