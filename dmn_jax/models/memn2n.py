@@ -152,13 +152,18 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     u = jnp.full((cfg.embed_dim,), 0.1)
   else:
     u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)  # [d]
-  attention = []
-  for k in range(cfg.hops):
+  def memories(k):
     a_emb, c_emb, t_a, t_c = hop_weights(p, cfg, k)
     t_a = t_a[times] if cfg.temporal else 0.0
     t_c = t_c[times] if cfg.temporal else 0.0
     m_in = (encode_sentences(a_emb, mem, cfg.encoding) + t_a) * mask[:, None]      # [M, d]
     c_out = (encode_sentences(c_emb, mem, cfg.encoding) + t_c) * mask[:, None]     # [M, d]
+    return m_in, c_out
+
+  shared = memories(0) if cfg.tying == 'layerwise' else None   # the same in every hop
+  attention = []
+  for k in range(cfg.hops):
+    m_in, c_out = shared if shared is not None else memories(k)
     scores = m_in @ u                                                               # [M]
     soft = jax.nn.softmax(jnp.where(mask, scores, NEG_INF))
     probs = jnp.where(mask, linear * scores + (1.0 - linear) * soft, 0.0)
