@@ -1,7 +1,7 @@
 r"""MemN2N language model on Penn Treebank (Sukhbaatar et al. 2015, §5, Table 2).
 
-  python -m experiments.babi --config=experiments/configs/ptb_memn2n.py --workdir=runs/ptb
-  python -m experiments.babi --config=experiments/configs/ptb_memn2n.py:small --workdir=runs/ptb_s
+  python -m experiments.ptb_lm --config=experiments/configs/ptb_memn2n.py --workdir=runs/ptb
+  python -m experiments.ptb_lm --config=experiments/configs/ptb_memn2n.py:small --workdir=runs/ptb_s
 
 Default: the paper's 150 hidden / 7 hops / memory 200 row (test perplexity 111). `small`:
 150 / 2 hops / memory 100 (test 121). `tiny`: a seconds-long smoke configuration.
@@ -9,8 +9,6 @@ Each memory slot is one previous word (temporal encoding marks its distance); th
 constant 0.1 vector; layer-wise tying; ReLU on half the units of every hop; lr 0.01 divided by
 1.5 after every epoch whose validation cost did not fall, stop once it is below 1e-5; gradient
 clipping at 50; batch 128; N(0, 0.05) init. Reads `$DMN_DATA_DIR/ptb/ptb.{train,valid,test}.txt`.
-(Work in progress, issue 5: the entry point `experiments.ptb_lm` with perplexity tables is to
-come; this config trains through the shared loop.)
 """
 
 import ml_collections

@@ -30,3 +30,24 @@ def test_bad_input_is_one_paragraph(tmp_path, args, env, expect):
   assert 'Traceback' not in r.stderr
   assert r.stderr.strip().startswith('error:')
   assert not workdir.exists()
+
+
+def test_ptb_lm_cli_reports_perplexity_and_names_a_missing_file(tmp_path):
+  d = tmp_path / 'data' / 'ptb'
+  d.mkdir(parents=True)
+  for name in ('train', 'valid', 'test'):
+    (d / f'ptb.{name}.txt').write_text('a b c d\nb c a d\n' * 20)
+  e = dict(os.environ, JAX_PLATFORMS='cpu')
+  base = [sys.executable, '-m', 'experiments.ptb_lm',
+          '--config=experiments/configs/ptb_memn2n.py:tiny']
+  r = subprocess.run([*base, f'--config.data_dir={tmp_path / "data"}',
+                      f'--workdir={tmp_path / "w"}'], cwd=ROOT, env=e, capture_output=True,
+                     text=True, timeout=300)
+  assert r.returncode == 0, r.stderr
+  assert 'validation perplexity' in r.stdout and 'test perplexity' in r.stdout
+  (d / 'ptb.test.txt').unlink()
+  r = subprocess.run([*base, f'--config.data_dir={tmp_path / "data"}',
+                      f'--workdir={tmp_path / "w2"}'], cwd=ROOT, env=e, capture_output=True,
+                     text=True, timeout=300)
+  assert r.returncode == 1 and 'ptb.test.txt does not exist' in r.stderr
+  assert not (tmp_path / 'w2').exists()
