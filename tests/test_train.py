@@ -289,3 +289,13 @@ def test_early_stopped_seeds_leave_the_step_and_the_others_train_as_alone(tiny_c
     for a, b in zip(alone, mine):
       for k in ('train_loss', 'dev_loss', 'dev_accuracy', 'step'):
         assert a[k] == pytest.approx(b[k], rel=1e-4, abs=1e-6), (seed, k)
+
+
+def test_config_diff_treats_a_later_key_at_its_neutral_default_as_equal():
+  old = {'model': {'passes': 2}, 'data_dir': '/a'}
+  same = {'model': {'passes': 2, 'fact_time': False}, 'data_dir': '/b'}
+  assert train.config_diff(old, same) == []                     # data_dir may change on resume
+  assert train.config_diff(old, same, ()) == ['data_dir']
+  on = {'model': {'passes': 2, 'fact_time': True}, 'data_dir': '/a'}
+  assert train.config_diff(old, on) == ['model.fact_time']
+  assert train.config_diff(old, {'model': {'passes': 3}, 'data_dir': '/a'}) == ['model.passes']
