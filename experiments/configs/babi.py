@@ -28,7 +28,9 @@ TASK_OVERRIDES = {
     2: {'model.gate_norm': 'softmax', 'model.fact_time': True},
     # Best dev accuracy, seed 0: softmax-normalised gates 0.66 (100 epochs, early-stopped at 90);
     # sigmoid gates 0.45 (patience 20, stopped at 34); softmax attention 0.46 (100 epochs).
-    3: {'model.gate_norm': 'softmax'},
+    # Then `model.fact_time`: mean dev accuracy over seeds 0-1 77.0 vs 66.5 without
+    # (results/babi_hard_dmn_fact_time.md); input fusion: 53.5 (results/babi_hard_dmn_fact_fusion.md).
+    3: {'model.gate_norm': 'softmax', 'model.fact_time': True},
 }
 
 
