@@ -12,8 +12,9 @@ each task's config from `experiments/configs/babi.py`; a value that wins on dev 
 import ml_collections
 
 STUDIES = {
-    # DMN+ input fusion (a backward GRU over the facts) vs the paper's forward-only facts.
-    'fact_fusion': ('model.fact_fusion', ('none', 'bigru')),
+    # DMN+ input fusion (a backward GRU over the facts) vs the paper's forward-only facts; run
+    # before fact_time was adopted, so it is pinned off here.
+    'fact_fusion': ('model.fact_fusion', ('none', 'bigru'), {'model': {'fact_time': False}}),
     # Learned recency vectors added to the facts (MemN2N's temporal encoding) vs none.
     'fact_time': ('model.fact_time', (False, True)),
     # Learned end-of-passes stop (paper §2.3) vs fixed passes.
@@ -29,7 +30,7 @@ def get_config(arg='fact_fusion'):
   arg = arg or 'fact_fusion'
   if arg not in STUDIES:
     raise KeyError(f'unknown study {arg!r}; known: {sorted(STUDIES)}')
-  key, values = STUDIES[arg]
+  key, values, *pinned = STUDIES[arg]
   c = ml_collections.ConfigDict()
   c.run_config = 'babi'                        # experiments/configs/<run_config>.py
   c.tasks = '2,3'
@@ -39,5 +40,6 @@ def get_config(arg='fact_fusion'):
   c.cells_dir = f'results/cells/babi_hard_dmn_{arg}'
   c.grid_key = key
   c.grid_values = values
-  c.overrides = ml_collections.ConfigDict({'train': {'num_epochs': 100, 'patience': 25}})
+  c.overrides = ml_collections.ConfigDict({'train': {'num_epochs': 100, 'patience': 25},
+                                           **(pinned[0] if pinned else {})})
   return c
