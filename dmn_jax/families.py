@@ -157,11 +157,10 @@ def _memn2n_after_epoch(cfg, sm, dev_m, epoch):
   return ''
 
 
-def _memn2n_checks(cfg):
+def _memory_net_checks(cfg):
+  """Checks shared by the MemN2N families (bAbI and language model)."""
   t, m = cfg.train, cfg.model
-  tasks = tuple(cfg.tasks)
   return [
-      (len(tasks) >= 1 and all(1 <= x <= 20 for x in tasks), f'tasks must be in 1..20: {tasks}'),
       (m.hops >= 1, f'model.hops must be >= 1, got {m.hops}'),
       (m.tying in ('adjacent', 'layerwise'),
        f"model.tying must be 'adjacent' or 'layerwise', got {m.tying!r}"),
@@ -171,9 +170,19 @@ def _memn2n_checks(cfg):
       (0 <= m.random_noise < 1, f'model.random_noise must be in [0, 1), got {m.random_noise}'),
       (cfg.memory_size >= 1, f'memory_size must be >= 1, got {cfg.memory_size}'),
       (t.cost in ('sum', 'mean'), f"train.cost must be 'sum' or 'mean', got {t.cost!r}"),
-      (t.lr_decay_every >= 1, f'train.lr_decay_every must be >= 1, got {t.lr_decay_every}'),
       (t.get('length_buckets', 1) == 1, 'train.length_buckets applies to the DMN only'),
   ]
+
+
+def _memn2n_checks(cfg):
+  tasks = tuple(cfg.tasks)
+  return [
+      (len(tasks) >= 1 and all(1 <= x <= 20 for x in tasks), f'tasks must be in 1..20: {tasks}'),
+      (cfg.model.get('query', 'question') == 'question',
+       "bAbI needs model.query='question'"),
+      (cfg.train.lr_decay_every >= 1,
+       f'train.lr_decay_every must be >= 1, got {cfg.train.lr_decay_every}'),
+  ] + _memory_net_checks(cfg)
 
 
 def _memn2n_describe(cfg, data, spec):
@@ -236,17 +245,8 @@ def _lm_after_epoch(cfg, sm, dev_m, epoch):
 
 
 def _lm_checks(cfg):
-  m = cfg.model
-  return [
-      (m.get('query') == 'constant', "the language model needs model.query='constant'"),
-      (m.hops >= 1, f'model.hops must be >= 1, got {m.hops}'),
-      (m.tying in ('adjacent', 'layerwise'),
-       f"model.tying must be 'adjacent' or 'layerwise', got {m.tying!r}"),
-      (m.nonlinearity in ('none', 'relu', 'relu_half'),
-       f"model.nonlinearity must be 'none', 'relu' or 'relu_half', got {m.nonlinearity!r}"),
-      (cfg.memory_size >= 1, f'memory_size must be >= 1, got {cfg.memory_size}'),
-      (cfg.train.cost in ('sum', 'mean'), f"train.cost must be 'sum' or 'mean'"),
-  ]
+  return [(cfg.model.get('query') == 'constant',
+           "the language model needs model.query='constant'")] + _memory_net_checks(cfg)
 
 
 def _lm_describe(cfg, data, spec):
