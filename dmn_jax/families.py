@@ -125,6 +125,11 @@ def _memn2n_terms(params, batch, keys, model_cfg, *, train, controls):
   return terms
 
 
+def _cost_divisor(cfg) -> np.float32:
+  """1 for the paper's summed cost (train.cost='sum'), the batch size for a mean."""
+  return np.float32(1.0 if cfg.train.cost == 'sum' else cfg.train.batch_size)
+
+
 def _memn2n_objective(terms, controls):
   """The paper's cost: answer cross-entropy SUMMED over the batch (train.cost='sum')."""
   return controls['loss_weights'][1] * terms['answer_loss_sum'] / controls['cost_divisor']
@@ -143,7 +148,7 @@ def _memn2n_controls(cfg, epoch, seed_meta):
   scale = (lr / t.learning_rate) * 0.5 ** (epoch // t.lr_decay_every)
   return {'loss_weights': np.array([0.0, 1.0], np.float32), 'lr_scale': np.float32(scale),
           'linear': np.float32(linear),
-          'cost_divisor': np.float32(1.0 if t.cost == 'sum' else t.batch_size)}
+          'cost_divisor': _cost_divisor(cfg)}
 
 
 def _memn2n_after_epoch(cfg, sm, dev_m, epoch):
@@ -227,7 +232,7 @@ def _lm_controls(cfg, epoch, seed_meta):
   lr = seed_meta.get('lr', cfg.train.learning_rate)
   return {'loss_weights': np.array([0.0, 1.0], np.float32),
           'lr_scale': np.float32(lr / cfg.train.learning_rate), 'linear': np.float32(0.0),
-          'cost_divisor': np.float32(1.0 if cfg.train.cost == 'sum' else cfg.train.batch_size)}
+          'cost_divisor': _cost_divisor(cfg)}
 
 
 def _lm_after_epoch(cfg, sm, dev_m, epoch):

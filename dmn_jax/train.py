@@ -55,11 +55,6 @@ def controls(cfg, epoch: int, seed_meta: dict | None = None) -> dict[str, np.nda
   return families.of(cfg).controls(cfg, epoch, seed_meta or {})
 
 
-def loss_weights(cfg, epoch: int) -> np.ndarray:
-  """[α, β] for `epoch` (0-based), as float32 (a traced value, never a static one)."""
-  return controls(cfg, epoch)['loss_weights']
-
-
 def stack_controls(per_seed: list[dict]) -> dict[str, np.ndarray]:
   return {k: np.stack([c[k] for c in per_seed]) for k in per_seed[0]}
 
