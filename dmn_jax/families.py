@@ -105,7 +105,8 @@ DMN = Family(name='dmn', load=_dmn_load, init=dmn.init, terms=_dmn_terms,
 
 def _memn2n_load(cfg):
   return babi_memory.load_tasks(cfg.data_dir, tuple(cfg.tasks), cfg.babi_set, cfg.dev_fraction,
-                                cfg.dev_seed, cfg.memory_size)
+                                cfg.dev_seed, cfg.memory_size,
+                                cfg.get('babi_train_fallback') or None)
 
 
 def _memn2n_terms(params, batch, keys, model_cfg, *, train, controls):
@@ -175,7 +176,6 @@ def _memory_net_checks(cfg):
       (0 <= m.random_noise < 1, f'model.random_noise must be in [0, 1), got {m.random_noise}'),
       (cfg.memory_size >= 1, f'memory_size must be >= 1, got {cfg.memory_size}'),
       (t.cost in ('sum', 'mean'), f"train.cost must be 'sum' or 'mean', got {t.cost!r}"),
-      (t.get('length_buckets', 1) == 1, 'train.length_buckets applies to the DMN only'),
   ]
 
 
@@ -251,7 +251,10 @@ def _lm_after_epoch(cfg, sm, dev_m, epoch):
 
 def _lm_checks(cfg):
   return [(cfg.model.get('query') == 'constant',
-           "the language model needs model.query='constant'")] + _memory_net_checks(cfg)
+           "the language model needs model.query='constant'"),
+          (cfg.train.get('length_buckets', 1) == 1,
+           'train.length_buckets: language-model memories are always full (use 1)'),
+          ] + _memory_net_checks(cfg)
 
 
 def _lm_describe(cfg, data, spec):

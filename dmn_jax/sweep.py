@@ -15,6 +15,7 @@ there with the same config is not trained again, even on a machine without the w
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import platform
@@ -84,13 +85,16 @@ def cell_name(task: int, grid_key: str | None, value: Any) -> str:
 
 def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigDict]
                ) -> list[dict[str, Any]]:
-  """[{'name', 'task', 'value', 'config'}] for every task (× grid value) of the sweep."""
+  """[{'name', 'task', 'value', 'config'}] for every task (× grid value) of the sweep, then one
+  cell per entry of `sweep_cfg.variants` (optional): {name: {arg, label, overrides, num_seeds,
+  rank}} (in rank order), a run of `get_run_config(arg)` that is not one task's (e.g. MemN2N
+  joint training; task 0)."""
   grid_key = sweep_cfg.get('grid_key') or None
   values = list(sweep_cfg.get('grid_values') or ()) if grid_key else [None]
   if grid_key and not values:
     raise ConfigError('sweep grid_key is set but grid_values is empty')
   cells = []
-  for task in parse_tasks(sweep_cfg.tasks):
+  for task in (parse_tasks(sweep_cfg.tasks) if sweep_cfg.get('tasks') else []):
     for value in values:
       cfg = get_run_config(str(task))
       _update(cfg, _as_dict(sweep_cfg.get('overrides')))
@@ -99,6 +103,13 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
         _set_dotted(cfg, grid_key, value)
       cells.append({'name': cell_name(task, grid_key, value), 'task': task, 'value': value,
                     'config': cfg})
+  variants = (sweep_cfg.get('variants') or {}).items()
+  for name, v in sorted(variants, key=lambda nv: (nv[1].get('rank', 0), nv[0])):
+    cfg = get_run_config(v.arg)
+    _update(cfg, _as_dict(sweep_cfg.get('overrides')))
+    _update(cfg, _as_dict(v.get('overrides')))
+    cfg.num_seeds = v.get('num_seeds', sweep_cfg.num_seeds)
+    cells.append({'name': name, 'task': 0, 'value': v.label, 'config': cfg})
   return cells
 
 
@@ -345,6 +356,8 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
       '|---:|---:|---:|---:|---:|---:|---:|',
   ]
   rows, done, machine = [], [], None
+  variants = [c for c in cells if c['task'] == 0]
+  cells = [c for c in cells if c['task'] > 0]
   for c in sorted(cells, key=lambda c: c['task']):
     t = c['task']
     s = _cell_summary(c, root, cells_dir)
@@ -378,8 +391,84 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
               f"**{summary['failed']}** | | | | |"]
   mean, failed, _, _ = paper.MEMN2N_TABLE1_SUMMARY['PE LS RN']
   lines += ['', f'Paper (all 20 tasks): mean error {mean}, {failed} failed tasks.']
+  obj = {'summary': summary, 'rows': rows}
+  if variants:
+    text, obj['variants'], m = _memn2n_variants(variants, root, cells_dir)
+    lines += ['', text]
+    machine = machine or m
   lines += _footer(machine, command)
-  return '\n'.join(lines), {'summary': summary, 'rows': rows}
+  return '\n'.join(lines), obj
+
+
+def _memn2n_variants(cells: list[dict], root: str, cells_dir: str
+                     ) -> tuple[str, list[dict], str | None]:
+  """The table of runs over several tasks at once (joint training): per task the test error of
+  the restart of lowest training error, `ours / paper`, then mean error and failed tasks."""
+  head, rows, cols, machine = [], [], [], None
+  for c in cells:
+    s = _cell_summary(c, root, cells_dir)
+    cfg = c['config']
+    tenk = cfg.babi_set == 'en-10k'
+    label = c['value']
+    paper_col = paper.MEMN2N_TABLE1_ERROR.get(label)
+    p_mean, p_failed, p_mean10k, p_failed10k = paper.MEMN2N_TABLE1_SUMMARY.get(
+        label, (None,) * 4)
+    col = {'name': c['name'], 'label': label, 'babi_set': cfg.babi_set,
+           'hops': cfg.model.hops, 'random_noise': cfg.model.random_noise,
+           'restarts': cfg.num_seeds, 'tasks': list(cfg.tasks),
+           'train_fallback': cfg.get('babi_train_fallback') or None,
+           'paper_per_task': None if tenk or paper_col is None else list(paper_col),
+           'paper_mean_error': p_mean10k if tenk else p_mean,
+           'paper_failed': p_failed10k if tenk else p_failed}
+    if s is None:
+      col.update(status=_status(os.path.join(root, c['name'])))
+    else:
+      machine = s['machine']
+      chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
+      errs = {int(t): 100 * (1 - a) for t, a in chosen['test_accuracy_by_task'].items()}
+      means = [100 * (1 - np.mean([x['test_accuracy_by_task'][str(t)] for x in s['seeds']]))
+               for t in sorted(errs)]
+      e = np.array([errs[t] for t in sorted(errs)])
+      col.update(status='done', error_by_task=errs, mean_error=float(e.mean()),
+                 failed=int((e > 5).sum()), mean_error_of_restarts_mean=float(np.mean(means)),
+                 epochs=s['epochs_run'], seconds=s['train_seconds'] + s['compile_seconds'],
+                 examples_per_second=s['examples_per_second'])
+    cols.append(col)
+  head = ['## Joint training (one model for all tasks)', '',
+          'Test error (%) per task, `ours / paper`: ours is the restart of lowest training error. '
+          '1k rows: paper Table 1 columns; 10k: the paper gives the mean error and failed tasks '
+          'only.', '',
+          '| task | ' + ' | '.join(f"{c['label']} ({'10k' if c['babi_set'] == 'en-10k' else '1k'})"
+                                   for c in cols) + ' |',
+          '|---:|' + '---:|' * len(cols)]
+  def fmt(ours, theirs, spec='.1f'):
+    return f"{'–' if ours is None else format(ours, spec)} / {'–' if theirs is None else theirs}"
+  for t in range(1, 21):
+    cells_txt = []
+    for c in cols:
+      if c['status'] != 'done':
+        cells_txt.append(f"({c['status']})" if t == 1 else '')
+        continue
+      theirs = c['paper_per_task'][t - 1] if c['paper_per_task'] else None
+      cells_txt.append(fmt(c['error_by_task'].get(t), theirs))
+    head.append(f'| {t} | ' + ' | '.join(cells_txt) + ' |')
+  head += ['| **mean error** | ' + ' | '.join(
+               f"**{fmt(c.get('mean_error'), c['paper_mean_error'])}**" for c in cols) + ' |',
+           '| **failed tasks (> 5%)** | ' + ' | '.join(
+               fmt(c.get('failed'), c['paper_failed'], 'd') for c in cols) + ' |',
+           '| restarts | ' + ' | '.join(str(c['restarts']) for c in cols) + ' |',
+           '| epochs | ' + ' | '.join(str(c.get('epochs', '')) for c in cols) + ' |',
+           '| train + compile s | ' + ' | '.join(
+               f"{c['seconds']:.0f}" if 'seconds' in c else '' for c in cols) + ' |',
+           '| train examples/s (all restarts) | ' + ' | '.join(
+               f"{c['examples_per_second']:,.0f}" if 'seconds' in c else '' for c in cols) + ' |']
+  for c in cols:
+    if c['train_fallback']:
+      head.append('')
+      head.append(f"{c['label']} ({c['babi_set']}): a task whose {c['babi_set']} training file "
+                  f"is missing (task 3 in the shipped data) is trained on its "
+                  f"{c['train_fallback']} training file; its test file is the same in both sets.")
+  return '\n'.join(head), cols, machine
 
 
 def _footer(machine: str | None, command: str) -> list[str]:
@@ -417,7 +506,10 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
   write_table(sweep_cfg, cells, root, command)
   t0 = time.perf_counter()
   failed: list[str] = []
+  only = sweep_cfg.get('train_cells') or '*'
   for i, c in enumerate(cells):
+    if not fnmatch.fnmatch(c['name'], only):
+      continue                                   # another process's share of the sweep
     if _load(os.path.join(sweep_cfg.cells_dir, c['name']), c['config']) is not None:
       log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done ({sweep_cfg.cells_dir}) ===")
       continue

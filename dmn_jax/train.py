@@ -47,7 +47,8 @@ RESUMABLE_CHANGES = ('data_dir',)
 # Config keys added after runs were recorded, with the value that computes what the runs did
 # before the key existed: a recorded config without the key equals a config with this value.
 NEUTRAL_DEFAULTS = {'num_seeds': 1, 'model.end_pass': False, 'model.fact_fusion': 'none',
-                    'train.length_buckets': 1, 'model.fact_time': False}
+                    'train.length_buckets': 1, 'model.fact_time': False,
+                    'babi_train_fallback': ''}
 
 
 def controls(cfg, epoch: int, seed_meta: dict | None = None) -> dict[str, np.ndarray]:
@@ -156,7 +157,7 @@ def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[in
   One bucket: each seed's own shuffle of the whole split (`batching.epoch_order`). Several
   (train.length_buckets): the batches of every bucket in an order shared by all seeds (shapes must
   agree across the vmapped seeds), each seed with its own shuffle inside a bucket, every batch
-  cropped to its bucket's word and fact counts. Either way seed s gets the same batches whether
+  cropped to its bucket's sizes (`batching.crop`). Either way seed s gets the same batches whether
   it trains alone or beside others.
   """
   if len(buckets) == 1:
@@ -170,7 +171,7 @@ def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[in
   for j, i in batching.bucket_schedule(buckets, batch_size, epoch):
     b = buckets[j]
     parts = [batching.crop(batching.make_batch(
-        arrays, order[i * batch_size:(i + 1) * batch_size], batch_size), b['words'], b['facts'])
+        arrays, order[i * batch_size:(i + 1) * batch_size], batch_size), b)
              for order in orders[j]]
     yield j, {k: np.stack([p[k] for p in parts]) for k in parts[0]}
 
@@ -387,7 +388,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   t0 = time.perf_counter()
   jitted = jax.jit(make_seeds_train_step(cfg.model, tx, family), donate_argnums=0)
   first = next(seed_batches(data['train'], bs, [np.arange(n_train)] * n_seeds))
-  train_steps = [jitted.lower(state, batching.crop(first, b['words'], b['facts']),
+  train_steps = [jitted.lower(state, batching.crop(first, b),
                               seed_controls(0), active0).compile() for b in buckets]
   eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
       state['params'], jax.tree.map(lambda x: x[0], first), seed_controls(0)).compile()
@@ -396,7 +397,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   # Once seeds stop, the step runs on fewer of them: n_seeds, then powers of two below it (at
   # most log2(S) + 1 compiles per bucket); stopped seeds fill a size up and stay frozen.
   sizes = sorted({n_seeds} | {2 ** k for k in range(n_seeds.bit_length()) if 2 ** k < n_seeds})
-  shapes = ', '.join(f"{b['words']}w/{b['facts']}f" for b in buckets)
+  shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
       f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
       f'{"; length buckets " + shapes if len(buckets) > 1 else ""})')

@@ -2,6 +2,7 @@ import json
 import os
 
 import ml_collections
+import numpy as np
 import pytest
 
 from dmn_jax import sweep
@@ -82,13 +83,15 @@ def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
   assert text.count('(pending)') == 2 and '0 of 2' not in text
 
 
-def test_memn2n_sweep_table_reports_errors(tmp_path):
+def test_memn2n_sweep_table_reports_errors_per_task_and_joint(tmp_path):
   from experiments.configs import babi_memn2n, babi_memn2n_sweep
   data = write_task(tmp_path / 'data', task=1, train=synthetic_task(40),
                     test=synthetic_task(10, seed=1))
+  write_task(tmp_path / 'data', task=4, train=synthetic_task(40, seed=3),
+             test=synthetic_task(10, seed=4))
 
   def run_config(arg):
-    c = babi_memn2n.get_config(f'task={arg},tiny')
+    c = babi_memn2n.get_config(f'{arg},tiny' if 'joint' in arg else f'task={arg},tiny')
     c.data_dir = data
     c.train.num_epochs = 2
     return c
@@ -98,12 +101,28 @@ def test_memn2n_sweep_table_reports_errors(tmp_path):
   cfg.num_seeds = 2
   cfg.out = str(tmp_path / 'res' / 'm')
   cfg.cells_dir = str(tmp_path / 'res' / 'cells')
+  cfg.variants = ml_collections.ConfigDict({'joint_x': {
+      'rank': 0, 'label': 'PE LS RN joint', 'arg': 'joint', 'num_seeds': 2,
+      'overrides': {'tasks': (1, 4)}}})
+  # One process trains the per-task cells only: the joint column stays pending.
+  cfg.train_cells = 'task*'
   text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=lambda m: None)
   with open(cfg.out + '.json') as f:
     obj = json.load(f)
   row = obj['rows'][0]
   assert row['status'] == 'done' and row['restarts'] == 2
   assert f"| 1 | 0.0 | {row['error']:.1f} |" in text and 'failed tasks' in text
+  assert obj['variants'][0]['status'] == 'pending' and '(pending)' in text
+  # The other process trains the joint cell: one model, a test error per task.
+  cfg.train_cells = 'joint*'
+  text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=lambda m: None)
+  with open(cfg.out + '.json') as f:
+    col = json.load(f)['variants'][0]
+  assert col['status'] == 'done' and col['restarts'] == 2 and col['tasks'] == [1, 4]
+  assert set(col['error_by_task']) == {'1', '4'}
+  assert col['mean_error'] == pytest.approx(np.mean(list(col['error_by_task'].values())))
+  assert f"| 4 | {col['error_by_task']['4']:.1f} / 13.4 |" in text    # ours / paper
+  assert '| 5 | – / 14.4 |' in text                                   # a task it did not train
 
 
 def test_a_cell_with_the_config_of_a_finished_run_of_another_sweep_is_reused(tmp_path):

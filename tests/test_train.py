@@ -245,7 +245,7 @@ def test_cropped_batch_gives_the_same_step(tiny_cfg):
   assert words < batch['story'].shape[1]
   w = train.controls(cfg, 0)
   full_state, full_terms = step(state, batch, w)
-  crop_state, crop_terms = step(state, batching.crop(batch, words, facts), w)
+  crop_state, crop_terms = step(state, batching.crop(batch, {'words': words, 'facts': facts}), w)
   for k in ('answer_loss_sum', 'gate_loss_sum', 'correct'):
     assert float(full_terms[k]) == pytest.approx(float(crop_terms[k]), rel=1e-5), k
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6),

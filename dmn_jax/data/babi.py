@@ -128,8 +128,13 @@ def parse_file(path: str) -> list[Example]:
   return examples
 
 
-def task_files(data_dir: str, babi_set: str, task: int) -> dict[str, str]:
-  """Returns {'train': path, 'test': path} of task `task` in `<data_dir>/babi/<babi_set>/`."""
+def task_files(data_dir: str, babi_set: str, task: int, train_fallback: str | None = None
+               ) -> dict[str, str]:
+  """Returns {'train': path, 'test': path} of task `task` in `<data_dir>/babi/<babi_set>/`.
+
+  `train_fallback` (e.g. 'en'): a set whose training file stands in for a missing one (the
+  shipped en-10k lacks qa3's); without it a missing file is an error.
+  """
   if task not in TASK_NAMES:
     raise DataError(f'bAbI task must be 1..20, got {task!r}')
   folder = os.path.join(data_dir, 'babi', babi_set)
@@ -141,6 +146,9 @@ def task_files(data_dir: str, babi_set: str, task: int) -> dict[str, str]:
   out = {}
   for split in ('train', 'test'):
     matches = sorted(glob.glob(os.path.join(folder, f'qa{task}_*_{split}.txt')))
+    if not matches and split == 'train' and train_fallback:
+      matches = sorted(glob.glob(os.path.join(data_dir, 'babi', train_fallback,
+                                              f'qa{task}_*_{split}.txt')))
     if len(matches) != 1:
       raise DataError(f'expected one file {folder}/qa{task}_<name>_{split}.txt, found '
                       f'{matches or "none"}')

@@ -94,20 +94,22 @@ def encode(examples: Sequence[babi.Example], spec: MemorySpec, tasks: Sequence[i
 
 
 def load_tasks(data_dir: str | None, tasks: Sequence[int], babi_set: str = 'en',
-               dev_fraction: float = 0.1, dev_seed: int = 0, memory_size: int = 50
+               dev_fraction: float = 0.1, dev_seed: int = 0, memory_size: int = 50,
+               train_fallback: str | None = None
                ) -> tuple[dict[str, dict[str, np.ndarray]], MemorySpec]:
   """Loads bAbI tasks as {'train', 'dev', 'test'} memory arrays with one shared vocabulary.
 
   Each story keeps its `memory_size` most recent statements (the paper: 50); supporting facts that
   fall out are dropped. The vocabulary is built from the training files (train + dev) and holds
-  every training answer as one word; test words never seen map to <unk>.
+  every training answer as one word; test words never seen map to <unk>. `train_fallback`: see
+  `babi.task_files`.
   """
   data_dir = download.resolve_data_dir(data_dir)
   per_split: dict[str, list] = {'train': [], 'dev': [], 'test': []}
   task_of: dict[str, list[int]] = {'train': [], 'dev': [], 'test': []}
   vocab_text = []
   for task in tasks:
-    files = babi.task_files(data_dir, babi_set, task)
+    files = babi.task_files(data_dir, babi_set, task, train_fallback)
     train_all = babi.parse_file(files['train'])
     train, dev = babi.split_dev(train_all, dev_fraction, dev_seed)
     test = babi.parse_file(files['test'])

@@ -47,31 +47,43 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
   return np.random.default_rng((seed, epoch)).permutation(n)
 
 
-# Arrays whose second axis is the story's words / its facts, cropped per length bucket.
-WORD_AXIS = ('story', 'story_mask')
-FACT_AXIS = ('fact_pos', 'fact_mask')
+# Arrays cropped per length bucket, by the bucket size that names them: the DMN's story words
+# and facts, the MemN2N's memory slots. The cropped axis counts from the end (the arrays may have
+# leading batch and seed axes): memory is [..., M, J].
+CROP_AXES = {'words': {'story': -1, 'story_mask': -1}, 'facts': {'fact_pos': -1, 'fact_mask': -1},
+             'slots': {'memory': -2, 'memory_mask': -1}}
+
+
+def _sizes(arrays: dict[str, np.ndarray], idx: np.ndarray | None = None) -> dict[str, int]:
+  """{'words', 'facts', 'slots'}: the largest real count among rows `idx` (None: the split's
+  full width) of each croppable axis the arrays have."""
+  out = {}
+  for name, axes in CROP_AXES.items():
+    key, mask = axes
+    if key in arrays:
+      out[name] = (arrays[key].shape[1] if idx is None
+                   else max(1, int(arrays[mask][idx].sum(1).max())))
+  return out
 
 
 def length_buckets(arrays: dict[str, np.ndarray], k: int) -> list[dict]:
-  """Splits the examples into at most k groups of similar story length: the boundaries that
-  minimise the padded words per epoch (Σ over groups of size × longest story).
+  """Splits the examples into at most k groups of similar length (story words for the DMN,
+  memory slots for the MemN2N): the boundaries that minimise the padded work per epoch (Σ over
+  groups of size × longest member).
 
-  Returns [{'idx': example indices, 'words': W, 'facts': F}], W and F the group's largest word
-  and fact counts: the group's batches are cropped to [B, W] / [B, F], so short stories do not
-  pay for the longest one. k = 1: one group with the split's full shape.
+  Returns [{'idx': example indices, 'words': W, 'facts': F}] (DMN arrays) or [{'idx', 'slots':
+  M}] (memory arrays), the group's largest counts: its batches are cropped to them (`crop`), so
+  short stories do not pay for the longest one. k = 1: one group with the split's full shape.
   """
   n = num_examples(arrays)
-  if k <= 1:   # (arrays without a word stream, e.g. MemN2N memories, have one bucket)
-    return [{'idx': np.arange(n),
-             'words': arrays['story'].shape[1] if 'story' in arrays else None,
-             'facts': arrays['fact_pos'].shape[1] if 'fact_pos' in arrays else None}]
-  words = arrays['story_mask'].sum(1)
-  facts = arrays['fact_mask'].sum(1)
-  uppers = _bucket_bounds(words, k)
+  if k <= 1:
+    return [{'idx': np.arange(n), **_sizes(arrays)}]
+  mask = arrays['story_mask'] if 'story_mask' in arrays else arrays['memory_mask']
+  lengths = mask.sum(1)
+  uppers = _bucket_bounds(lengths, k)
   lowers = [-1] + uppers[:-1]
-  groups = [np.flatnonzero((words > lo) & (words <= hi)) for lo, hi in zip(lowers, uppers)]
-  return [{'idx': g, 'words': max(1, int(words[g].max())),
-           'facts': max(1, int(facts[g].max()))} for g in groups if len(g)]
+  groups = [np.flatnonzero((lengths > lo) & (lengths <= hi)) for lo, hi in zip(lowers, uppers)]
+  return [{'idx': g, **_sizes(arrays, g)} for g in groups if len(g)]
 
 
 def _bucket_bounds(lengths: np.ndarray, k: int) -> list[int]:
@@ -99,14 +111,25 @@ def _bucket_bounds(lengths: np.ndarray, k: int) -> list[int]:
   return sorted(bounds)
 
 
-def crop(batch: dict[str, np.ndarray], words: int, facts: int) -> dict[str, np.ndarray]:
-  """The batch with its word axis cut to `words` and its fact axis to `facts` (padding only)."""
+def crop(batch: dict[str, np.ndarray], bucket: dict) -> dict[str, np.ndarray]:
+  """The batch with each croppable axis cut to the bucket's size for it (padding only)."""
   out = dict(batch)
-  for keys, size in ((WORD_AXIS, words), (FACT_AXIS, facts)):
-    for key in keys:
-      if key in batch and size is not None:
-        out[key] = batch[key][..., :size]
+  for name, axes in CROP_AXES.items():
+    if bucket.get(name) is None:
+      continue
+    for key, axis in axes.items():
+      if key in batch:
+        cut = [slice(None)] * batch[key].ndim
+        cut[axis] = slice(0, bucket[name])
+        out[key] = batch[key][tuple(cut)]
   return out
+
+
+def bucket_shape(bucket: dict) -> str:
+  """'120w/10f' or '23 slots': a bucket's cropped sizes, for logs."""
+  if 'slots' in bucket:
+    return f"{bucket['slots']} slots"
+  return f"{bucket['words']}w/{bucket['facts']}f"
 
 
 def bucket_schedule(buckets: list[dict], batch_size: int, epoch: int) -> list[tuple[int, int]]:

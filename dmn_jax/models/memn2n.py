@@ -88,17 +88,29 @@ def position_encoding(length: jax.Array, max_len: int, d: int) -> jax.Array:
   return jnp.where(j <= big_j, l, 0.0)
 
 
-def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str) -> jax.Array:
-  """Σ_j l_j ∘ emb[x_j] per sentence: tokens <int32>[..., J] -> <float32>[..., d]."""
-  x = emb[tokens] * (tokens != 0)[..., None]                          # null word: zeros
+def sentence_weights(tokens: jax.Array, d: int, encoding: str) -> jax.Array | None:
+  """The l_j of every word: <float32>[..., J, d] for 'pe' (zeros at padding), None for 'bow'."""
   if encoding == 'bow':
-    return x.sum(-2)
+    return None
   if encoding != 'pe':
     raise ValueError(f"model.encoding must be 'bow' or 'pe', got {encoding!r}")
   lengths = (tokens != 0).sum(-1)                                     # [...]
-  pe = jax.vmap(lambda n: position_encoding(n, tokens.shape[-1], emb.shape[-1]))(
-      lengths.reshape(-1)).reshape(tokens.shape + (emb.shape[-1],))   # [..., J, d]
-  return (pe * x).sum(-2)
+  return jax.vmap(lambda n: position_encoding(n, tokens.shape[-1], d))(
+      lengths.reshape(-1)).reshape(tokens.shape + (d,))               # [..., J, d]
+
+
+def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str,
+                     weights: jax.Array | None = None) -> jax.Array:
+  """Σ_j l_j ∘ emb[x_j] per sentence: tokens <int32>[..., J] -> <float32>[..., d].
+
+  `weights`: `sentence_weights(tokens, d, encoding)` if already computed (shared by the hops).
+  """
+  x = emb[tokens] * (tokens != 0)[..., None]                          # null word: zeros
+  if encoding == 'bow':
+    return x.sum(-2)
+  if weights is None:
+    weights = sentence_weights(tokens, emb.shape[-1], encoding)
+  return (weights * x).sum(-2)
 
 
 def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, extra: int) -> jax.Array:
@@ -152,18 +164,19 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     u = jnp.full((cfg.embed_dim,), 0.1)
   else:
     u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)  # [d]
-  def memories(k):
-    a_emb, c_emb, t_a, t_c = hop_weights(p, cfg, k)
-    t_a = t_a[times] if cfg.temporal else 0.0
-    t_c = t_c[times] if cfg.temporal else 0.0
-    m_in = (encode_sentences(a_emb, mem, cfg.encoding) + t_a) * mask[:, None]      # [M, d]
-    c_out = (encode_sentences(c_emb, mem, cfg.encoding) + t_c) * mask[:, None]     # [M, d]
-    return m_in, c_out
+  pe = sentence_weights(mem, cfg.embed_dim, cfg.encoding)                         # [M, J, d]
+  def memory(emb, table):                                                         # [M, d]
+    t = table[times] if cfg.temporal else 0.0
+    return (encode_sentences(emb, mem, cfg.encoding, pe) + t) * mask[:, None]
 
-  shared = memories(0) if cfg.tying == 'layerwise' else None   # the same in every hop
+  if cfg.tying == 'layerwise':              # the same A and C memories in every hop
+    m_in, c_out = memory(p['A'], p['T_A']), memory(p['C'], p['T_C'])
+    hop_memories = [(m_in, c_out)] * cfg.hops
+  else:                                     # C^k = A^{k+1}: K + 1 encodings serve the 2K uses
+    enc = [memory(p['E'][k], p['T'][k]) for k in range(cfg.hops + 1)]
+    hop_memories = list(zip(enc[:-1], enc[1:]))
   attention = []
-  for k in range(cfg.hops):
-    m_in, c_out = shared if shared is not None else memories(k)
+  for m_in, c_out in hop_memories:
     scores = m_in @ u                                                               # [M]
     soft = jax.nn.softmax(jnp.where(mask, scores, NEG_INF))
     probs = jnp.where(mask, linear * scores + (1.0 - linear) * soft, 0.0)

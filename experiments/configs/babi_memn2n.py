@@ -25,6 +25,8 @@ def get_config(arg=None):
   c.task = 0 if a.joint else a.task              # 0: joint
   c.tasks = tuple(range(1, 21)) if a.joint else (a.task,)
   c.babi_set = 'en-10k' if a['10k'] else 'en'
+  # The shipped en-10k has no qa3 training file: task 3 then trains on the 1k one (same test).
+  c.babi_train_fallback = 'en' if a['10k'] else ''
   c.data_dir = config_dict.placeholder(str)
   c.dev_fraction = 0.1
   c.dev_seed = 0
@@ -57,7 +59,9 @@ def get_config(arg=None):
   c.train.l2 = 0.0
   c.train.patience = 10 ** 6                     # no early stopping: the paper's fixed epochs
   c.train.select_seed_by = 'train_error'         # keep the restart of lowest training error
-  c.train.length_buckets = 1
+  # Joint: batches drawn from 4 groups of similar story length, cropped to the group's memory
+  # slots (a 5x speed-up; random noise then adds up to 10% of the group's slots).
+  c.train.length_buckets = 4 if a.joint else 1
 
   if a.tiny:
     c.model.embed_dim = 8

@@ -34,10 +34,26 @@ def test_length_buckets_partition_and_shapes():
   assert len(one) == 1 and one[0]['words'] == 12 and one[0]['facts'] == 5
   # Cropping removes padding only.
   b = batching.make_batch(a, buckets[0]['idx'], 4)
-  c = batching.crop(b, buckets[0]['words'], buckets[0]['facts'])
+  c = batching.crop(b, buckets[0])
   assert c['story'].shape == (4, buckets[0]['words'])
   assert b['story_mask'].sum() == c['story_mask'].sum()
   assert b['fact_mask'].sum() == c['fact_mask'].sum()
+
+
+def test_memory_arrays_bucket_and_crop_by_slots():
+  slots = [3, 9, 1, 2, 8, 4]
+  mask = np.arange(10)[None] < np.array(slots)[:, None]
+  a = {'memory': np.where(mask[..., None], 5, 0).astype(np.int32) * np.ones((1, 1, 4), np.int32),
+       'memory_mask': mask, 'question': np.ones((6, 3), np.int32)}
+  buckets = batching.length_buckets(a, 2)
+  assert sorted(np.concatenate([b['idx'] for b in buckets]).tolist()) == list(range(6))
+  assert [b['slots'] for b in buckets] == [4, 9] and 'words' not in buckets[0]
+  assert batching.length_buckets(a, 1)[0]['slots'] == 10
+  b = batching.make_batch(a, buckets[0]['idx'], 4)
+  c = batching.crop(b, buckets[0])
+  assert c['memory'].shape == (4, 4, 4) and c['memory_mask'].shape == (4, 4)
+  assert c['memory_mask'].sum() == b['memory_mask'].sum() and c['question'].shape == (4, 3)
+  assert batching.bucket_shape(buckets[0]) == '4 slots'
 
 
 def test_bucket_schedule_visits_every_batch_once_and_depends_on_epoch_only():
