@@ -141,20 +141,30 @@ def _memn2n_init_seed_meta(cfg):
 
 
 def _memn2n_controls(cfg, epoch, seed_meta):
-  """lr = train.learning_rate (train.ls_learning_rate while in linear start), halved every
-  train.lr_decay_every epochs."""
+  """lr = train.ls_learning_rate while in linear start; then train.learning_rate, halved every
+  train.lr_decay_every epochs counted from the end of linear start."""
   t = cfg.train
   linear = bool(seed_meta.get('linear', False))
-  lr = t.ls_learning_rate if linear else t.learning_rate
-  scale = (lr / t.learning_rate) * 0.5 ** (epoch // t.lr_decay_every)
+  if linear:
+    scale = t.ls_learning_rate / t.learning_rate
+  else:
+    scale = 0.5 ** ((epoch - seed_meta.get('ls_end_epoch', 0)) // t.lr_decay_every)
   return {'loss_weights': np.array([0.0, 1.0], np.float32), 'lr_scale': np.float32(scale),
           'linear': np.float32(linear),
           'cost_divisor': _cost_divisor(cfg)}
 
 
 def _memn2n_after_epoch(cfg, sm, dev_m, epoch):
-  """Linear start ends (softmaxes back in) once the dev loss stops falling."""
+  """Linear start ends (softmaxes back in) after train.ls_epochs epochs (the authors' released
+  code: 20 per task, 30 joint) or, with ls_epochs = 0, once the dev loss stops falling (the
+  paper's wording). `epoch`: the number of epochs done."""
   if not sm.get('linear'):
+    return ''
+  fixed = cfg.train.get('ls_epochs', 0)
+  if fixed > 0:
+    if epoch >= fixed:
+      sm.update(linear=False, ls_end_epoch=epoch)
+      return 'linear start ended'
     return ''
   if dev_m['answer_loss'] >= sm['ls_last_dev_loss']:
     sm.update(linear=False, ls_end_epoch=epoch)

@@ -1,9 +1,10 @@
-"""Training-step benchmark of the DMN: compile time, examples/s and FLOP/s per batch size.
+"""Training-step benchmark (DMN or MemN2N): compile time, examples/s and FLOP/s per batch size.
 
   python -m experiments.bench --config=experiments/configs/babi.py:1 --batch_sizes=32,128
   python -m experiments.bench --config=experiments/configs/babi.py:3 --out=results/bench_dmn.md
   python -m experiments.bench --config=experiments/configs/babi.py:1 --batch_sizes=32 \
       --seeds=1,5,10                       # seeds vmapped in one program
+  python -m experiments.bench --config=experiments/configs/babi_memn2n.py:1,10k --batch_sizes=32
 
 Times the jit-compiled train step (forward, backward, Adam) on real batches of the task after one
 warm-up call, nothing else running; FLOPs per step are XLA's cost analysis of the compiled step.
@@ -18,8 +19,8 @@ import ml_collections
 import numpy as np
 from ml_collections import config_flags
 
+from dmn_jax import families
 from dmn_jax.benchmark import bench_one
-from dmn_jax.data import babi
 from experiments import common
 
 _CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/babi.py:1',
@@ -38,18 +39,18 @@ def _ratio(row, one) -> str:
 def main(argv):
   del argv
   cfg = ml_collections.FrozenConfigDict(_CONFIG.value)
-  data, spec = babi.load_task(cfg.data_dir, cfg.task, cfg.babi_set, cfg.dev_fraction,
-                              cfg.dev_seed, cfg.get('max_facts'))
+  family = families.of(cfg)
+  data, spec = family.load(cfg)
   rows = [bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s))
           for b in _BATCH_SIZES.value for s in _SEEDS.value]
   one = {r['batch']: r['step_ms'] for r in rows if r['seeds'] == 1}
   machine = (f'{platform.machine()}, {os.cpu_count()} cpus, {jax.default_backend()} '
              f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
   m = cfg.model
+  model = (f'hidden {m.hidden}, passes {m.passes}, attention {m.attention}' if family.name == 'dmn'
+           else f'd {m.embed_dim}, {m.hops} hops, {m.tying} tying, {m.encoding}')
   lines = [
-      f'DMN train step, bAbI {cfg.babi_set} task {cfg.task}: story {spec.max_story_tokens} '
-      f'tokens / {spec.max_facts} facts, hidden {m.hidden}, passes {m.passes}, '
-      f'attention {m.attention}; {machine}',
+      f'{family.name} train step ({model}); {family.describe(cfg, data, spec)}; {machine}',
       '',
       '| batch | seeds | compile s | step ms | time vs 1 seed | seed-examples/s | GFLOP/step '
       '| GFLOP/s |',

@@ -45,8 +45,23 @@ def test_lowest_train_error_ignores_test_and_breaks_ties_by_dev():
   assert train.lowest_train_error(seeds) == 2
 
 
+def test_linear_start_for_fixed_epochs_then_lr_halves_from_its_end(memn2n_cfg):
+  cfg = memn2n_cfg
+  cfg.train.ls_epochs, cfg.train.lr_decay_every = 20, 25
+  fam = families.MEMN2N
+  sm = fam.init_seed_meta(cfg)
+  for epoch in range(1, 20):                 # dev loss rising does not end it early
+    assert fam.after_epoch(cfg, sm, {'answer_loss': float(epoch)}, epoch) == ''
+    assert fam.controls(cfg, epoch, sm)['linear'] == 1
+  assert fam.after_epoch(cfg, sm, {'answer_loss': 0.0}, 20) == 'linear start ended'
+  scale = lambda e: float(fam.controls(cfg, e, sm)['lr_scale'])
+  assert fam.controls(cfg, 20, sm)['linear'] == 0
+  assert [scale(20), scale(44), scale(45), scale(70)] == [1.0, 1.0, 0.5, 0.25]
+
+
 def test_linear_start_ends_when_dev_loss_stops_falling(memn2n_cfg):
   cfg = memn2n_cfg
+  cfg.train.ls_epochs = 0                    # the paper's wording: until dev loss stops falling
   sm = families.MEMN2N.init_seed_meta(cfg)
   assert sm['linear']
   c0 = families.MEMN2N.controls(cfg, 0, sm)
@@ -58,9 +73,10 @@ def test_linear_start_ends_when_dev_loss_stops_falling(memn2n_cfg):
   assert not sm['linear'] and sm['ls_end_epoch'] == 3
   c = families.MEMN2N.controls(cfg, 3, sm)
   assert c['linear'] == 0 and c['lr_scale'] == 1.0
-  # The lr halves every lr_decay_every epochs.
-  assert families.MEMN2N.controls(cfg, cfg.train.lr_decay_every, sm)['lr_scale'] == 0.5
-  assert families.MEMN2N.controls(cfg, 2 * cfg.train.lr_decay_every + 1, sm)['lr_scale'] == 0.25
+  # The lr halves every lr_decay_every epochs after linear start.
+  d = cfg.train.lr_decay_every
+  assert families.MEMN2N.controls(cfg, 3 + d, sm)['lr_scale'] == 0.5
+  assert families.MEMN2N.controls(cfg, 3 + 2 * d + 1, sm)['lr_scale'] == 0.25
 
 
 def test_memn2n_metrics_record_linear_start_per_seed(memn2n_cfg, tmp_path):
@@ -84,9 +100,13 @@ def test_memn2n_config_errors(memn2n_cfg, tmp_path):
 def test_joint_config_covers_all_tasks():
   c = babi_memn2n.get_config('joint')
   assert c.tasks == tuple(range(1, 21)) and c.model.embed_dim == 50
-  assert c.train.num_epochs == 60 and c.train.lr_decay_every == 15
+  # 30 epochs of linear start, then 60 with the lr halved every 15.
+  assert c.train.ls_epochs == 30 and c.train.num_epochs == 90 and c.train.lr_decay_every == 15
   c10 = babi_memn2n.get_config('joint,10k')
-  assert c10.train.num_epochs == 20 and c10.train.lr_decay_every == 5
+  assert c10.train.num_epochs == 5 + 20 and c10.train.lr_decay_every == 5
+  assert c10.babi_set == 'en-10k' and c10.babi_train_fallback == 'en'
+  one = babi_memn2n.get_config('2')
+  assert one.train.ls_epochs == 20 and one.train.num_epochs == 120 and one.model.embed_dim == 20
 
 
 def test_tiny_language_model_lowers_perplexity(tmp_path):
@@ -115,6 +135,17 @@ def test_tiny_language_model_lowers_perplexity(tmp_path):
   assert ppl[-1] < ppl[0] and ppl[-1] < 4.0        # 7 words (with <eos>): chance is 7
   assert math.exp(s['seeds'][0]['test_answer_loss']) < 4.0
   assert s['model_family'] == 'memn2n_lm'
+  # The attention picture (the paper's Fig. 3) from the run's best checkpoint.
+  from dmn_jax import inspect_memory
+  params, data, _ = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
+  avg = inspect_memory.mean_attention(params, data['test'], cfg.model, 32)
+  assert avg.shape == (cfg.model.hops, cfg.memory_size)
+  # Each word's attention sums to 1 over its memories; only the very first word has none.
+  n = len(data['test']['answer'])
+  np.testing.assert_allclose(avg.sum(1), (n - 1) / n, rtol=1e-4)
+  png = tmp_path / 'att.png'
+  inspect_memory.plot_attention(avg, str(png), 'tiny')
+  assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 
 def test_language_model_lr_rule():
