@@ -47,3 +47,14 @@ MEMN2N_TABLE1_SUMMARY = {  # (mean error 1k, failed tasks 1k, mean error 10k, fa
     '2 hops PE LS joint': (15.6, 11, 10.9, 7),
     '3 hops PE LS joint': (13.3, 11, 7.9, 6),
 }
+
+# Sukhbaatar et al. 2015, Table 2: Penn Treebank perplexity (validation, test) of the MemN2N
+# language model by (hidden, hops, memory size), and the paper's baselines.
+MEMN2N_TABLE2_PTB = {
+    (150, 2, 100): (128, 121), (150, 3, 100): (129, 122), (150, 4, 100): (127, 120),
+    (150, 5, 100): (127, 118), (150, 6, 100): (122, 115), (150, 7, 100): (120, 114),
+    (150, 6, 25): (125, 118), (150, 6, 50): (121, 114), (150, 6, 75): (122, 114),
+    (150, 6, 125): (120, 112), (150, 6, 150): (121, 114), (150, 7, 200): (118, 111),
+}
+PTB_BASELINES = {'RNN (300 hidden)': (133, 129), 'LSTM (100 hidden)': (120, 115),
+                 'SCRN (100 hidden)': (120, 115)}

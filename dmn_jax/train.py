@@ -315,7 +315,8 @@ def best_seed(seed_summaries: list[dict[str, Any]]) -> int:
 
 def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
                        stop_after_epochs: int | None = None,
-                       log: Callable[[str], None] = print) -> dict[str, Any]:
+                       log: Callable[[str], None] = print,
+                       progress_every: float = 60.0) -> dict[str, Any]:
   """Trains `cfg.model_family` (default: the DMN) for every seed of `seeds_of(cfg)` at once.
 
   The seeds are one program: params, optimizer state and RNG carry a leading seed axis and the
@@ -330,6 +331,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     stop_after_epochs: return after this many epochs of THIS call (a checkpoint is written), as a
       preempted job would; rerunning continues. None: run to the end.
     log: progress printer.
+    progress_every: seconds between progress lines within an epoch (0: per epoch only).
 
   Returns:
     the summary dict (also `workdir/summary.json` when the run is complete): `seeds`, one dict per
@@ -418,6 +420,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     sub = state if size == n_seeds else jax.tree.map(lambda x: x[sel], state)
     sub_ctl, sub_active = {k: v[sel] for k, v in ctl.items()}, active[sel]
     sums, new_compile = [], 0.0
+    t_progress = t_epoch
     for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in sel], epoch, buckets):
       if (size, j) not in compiled:
         t_c = time.perf_counter()
@@ -425,6 +428,13 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
         new_compile += time.perf_counter() - t_c
       sub, terms = compiled[(size, j)](sub, batch, sub_ctl, sub_active)
       sums.append(terms)
+      if progress_every and time.perf_counter() - t_progress >= progress_every:
+        jax.block_until_ready(terms)              # a long epoch (PTB): progress within it
+        t_progress = time.perf_counter()
+        done = min(len(sums) * bs, n_train)
+        rate = done * len(act_idx) / (t_progress - t_epoch - new_compile)
+        log(f'  epoch {epoch + 1}: {done:,}/{n_train:,} examples ({100 * done / n_train:.0f}%)'
+            f' | {rate:,.0f} ex/s')
     part = metrics.accumulate(sums)                  # waits for the device
     state = sub if size == n_seeds else jax.tree.map(
         lambda full, x: full.at[sel].set(x), state, sub)

@@ -129,12 +129,20 @@ def test_tiny_language_model_lowers_perplexity(tmp_path):
   cfg.data_dir = str(tmp_path)
   cfg.train.num_epochs = 4
   cfg.train.batch_size = 32
-  s = train.train_and_evaluate(cfg, str(tmp_path / 'w'), log=lambda m: None)
+  logs = []
+  s = train.train_and_evaluate(cfg, str(tmp_path / 'w'), log=logs.append, progress_every=1e-9)
+  assert any(l.startswith('  epoch 1: ') and 'ex/s' in l for l in logs)   # within-epoch progress
   lines = _lines(tmp_path / 'w')
   ppl = [math.exp(l['dev_answer_loss']) for l in lines]
   assert ppl[-1] < ppl[0] and ppl[-1] < 4.0        # 7 words (with <eos>): chance is 7
   assert math.exp(s['seeds'][0]['test_answer_loss']) < 4.0
   assert s['model_family'] == 'memn2n_lm'
+  # The results table: test perplexity of the run, the paper's row (none for this size).
+  from dmn_jax import report
+  text, rows = report.lm_table([str(tmp_path / 'w')], 'CMD')
+  assert rows[0]['complete'] and rows[0]['epochs'] == 4 and rows[0]['paper'] is None
+  assert rows[0]['test_ppl'] == pytest.approx(math.exp(s['seeds'][0]['test_answer_loss']))
+  assert f"**{rows[0]['test_ppl']:.1f}**" in text and 'epoch cap 4' in text
   # The attention picture (the paper's Fig. 3) from the run's best checkpoint.
   from dmn_jax import inspect_memory
   params, data, _ = inspect_memory.load_best(cfg, str(tmp_path / 'w'))

@@ -1,0 +1,36 @@
+"""Writes results/ptb_memn2n.md (+ .json): language-model runs beside the paper's Table 2.
+
+  python -m experiments.ptb_report --workdirs=runs/ptb_small,runs/ptb \
+      --out=results/ptb_memn2n --command="<the ptb_lm commands that made the workdirs>"
+
+A run still training shows its latest validation perplexity, marked as such.
+"""
+
+import json
+import os
+
+from absl import app, flags
+
+from dmn_jax.report import lm_table
+from experiments import common
+
+_WORKDIRS = flags.DEFINE_list('workdirs', None, '`experiments.ptb_lm` run folders')
+_OUT = flags.DEFINE_string('out', 'results/ptb_memn2n', 'output path without extension')
+_COMMAND = flags.DEFINE_string('command', '', 'the command(s) that produced the workdirs')
+_NOTE = flags.DEFINE_string('note', '', 'a sentence on how the runs were made')
+flags.mark_flags_as_required(['workdirs'])
+
+
+def main(argv):
+  del argv
+  text, rows = lm_table(_WORKDIRS.value, _COMMAND.value, _NOTE.value)
+  os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
+  with open(_OUT.value + '.md', 'w') as f:
+    f.write(text)
+  with open(_OUT.value + '.json', 'w') as f:
+    json.dump({'rows': rows, 'command': _COMMAND.value}, f, indent=1)
+  print(text)
+
+
+if __name__ == '__main__':
+  app.run(lambda argv: common.run_cli(lambda: main(argv)), flags_parser=common.parse_flags)
