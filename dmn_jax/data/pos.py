@@ -1,0 +1,100 @@
+"""Part-of-speech tagging data: Universal Dependencies CoNLL-U (XPOS = Penn Treebank tags) and
+Penn Treebank `.mrg` trees. No JAX here.
+
+    sentences = read_conllu('.../en_ewt-ud-train.conllu')   # [[(word, tag), ...], ...]
+    sentences = read_mrg_files(['.../wsj_0001.mrg', ...])
+
+CoNLL-U (https://universaldependencies.org/format.html): one token per line with 10 tab-separated
+fields (ID FORM LEMMA UPOS XPOS FEATS HEAD DEPREL DEPS MISC); `#` comment lines; a blank line
+ends a sentence. Multiword-token lines (ID `3-4`, e.g. "don't" over "do" + "n't") and empty
+nodes (ID `8.1`, enhanced-graph copies) are not words of the sentence and are skipped: the
+tagged words are the integer-ID lines. In `.mrg` trees the words are the pre-terminals, minus the
+`-NONE-` null elements (traces).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Sequence
+
+from dmn_jax.data import trees
+from dmn_jax.errors import DataError
+
+Sentence = list[tuple[str, str]]                 # (word, tag)
+_INT_ID = re.compile(r'^[1-9][0-9]*$')
+_RANGE_ID = re.compile(r'^[1-9][0-9]*-[1-9][0-9]*$')
+_EMPTY_ID = re.compile(r'^[0-9]+\.[1-9][0-9]*$')
+
+
+def read_conllu(path: str, column: str = 'xpos') -> list[Sentence]:
+  """Sentences of a CoNLL-U file as (FORM, tag) pairs; `column`: 'xpos' (PTB tags) or 'upos'."""
+  if column not in ('xpos', 'upos'):
+    raise ValueError(f"column must be 'xpos' or 'upos', got {column!r}")
+  col = 4 if column == 'xpos' else 3
+  if not os.path.exists(path):
+    raise DataError(f'CoNLL-U file {path} does not exist')
+  out: list[Sentence] = []
+  current: Sentence = []
+  with open(path, encoding='utf-8') as f:
+    for i, raw in enumerate(f, 1):
+      line = raw.rstrip('\n')
+      if not line.strip():
+        if current:
+          out.append(current)
+          current = []
+        continue
+      if line.startswith('#'):
+        continue
+      fields = line.split('\t')
+      if len(fields) != 10:
+        raise DataError(f'{path}:{i}: expected 10 tab-separated fields, found {len(fields)}')
+      tid = fields[0]
+      if _RANGE_ID.match(tid) or _EMPTY_ID.match(tid):
+        continue                                 # multiword token / empty node: not a word
+      if not _INT_ID.match(tid):
+        raise DataError(f'{path}:{i}: bad token id {tid!r}')
+      if int(tid) != len(current) + 1:
+        raise DataError(f'{path}:{i}: token id {tid} out of order (expected {len(current) + 1})')
+      tag = fields[col]
+      if tag in ('_', ''):
+        raise DataError(f'{path}:{i}: word {fields[1]!r} has no {column.upper()} tag')
+      current.append((fields[1], tag))
+  if current:
+    out.append(current)
+  if not out:
+    raise DataError(f'{path}: no sentences')
+  return out
+
+
+def read_mrg(path: str) -> list[Sentence]:
+  """Sentences of a Penn Treebank `.mrg` file as (word, tag) pairs, `-NONE-` elements dropped."""
+  if not os.path.exists(path):
+    raise DataError(f'.mrg file {path} does not exist')
+  with open(path, encoding='utf-8') as f:
+    parsed = trees.parse(f.read(), source=path)
+  out = []
+  for t in parsed:
+    sent = [(w, tag) for tag, w in t.preterminals() if tag != '-NONE-']
+    if sent:
+      out.append(sent)
+  return out
+
+
+def read_mrg_files(paths: Sequence[str]) -> list[Sentence]:
+  return [s for p in paths for s in read_mrg(p)]
+
+
+# The WSJ sample (NLTK's 199 files wsj_0001..wsj_0199 of section 00-01) has no official split;
+# ours, by file number: 1-159 train, 160-179 dev, 180-199 test. It is a SAMPLE, not the standard
+# WSJ split (sections 0-18 / 19-21 / 22-24) the paper's 97.56 is measured on.
+WSJ_SAMPLE_SPLIT = {'train': (1, 159), 'dev': (160, 179), 'test': (180, 199)}
+
+
+def wsj_sample_files(folder: str, split: str) -> list[str]:
+  lo, hi = WSJ_SAMPLE_SPLIT[split]
+  paths = [os.path.join(folder, f'wsj_{n:04d}.mrg') for n in range(lo, hi + 1)]
+  missing = [p for p in paths if not os.path.exists(p)]
+  if missing:
+    raise DataError(f'WSJ sample: {len(missing)} files missing, e.g. {missing[0]}')
+  return paths

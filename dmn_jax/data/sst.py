@@ -1,0 +1,102 @@
+"""Stanford Sentiment Treebank (Socher et al. 2013): PTB-format trees with a 0..4 sentiment
+label on every node, one tree per line, in `<data_dir>/sst/{train,dev,test}.txt`. No JAX here.
+
+Settings (Kumar et al. 2016, §4.2, following Socher et al.):
+  fine     5 classes: 0 very negative, 1 negative, 2 neutral, 3 positive, 4 very positive
+  binary   2 classes: 0-1 -> 0 (negative), 3-4 -> 1 (positive); neutral (2) phrases dropped
+
+Training uses every full sentence plus phrase-level labels (every node of the training trees;
+the training loop subsamples them, see `phrase_subsample`); evaluation uses the roots only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Sequence
+
+import numpy as np
+
+from dmn_jax.data import download, trees
+from dmn_jax.errors import DataError
+
+FINE_CLASSES = ('very negative', 'negative', 'neutral', 'positive', 'very positive')
+BINARY_CLASSES = ('negative', 'positive')
+SPLITS = {'train': 'train.txt', 'dev': 'dev.txt', 'test': 'test.txt'}
+
+
+@dataclasses.dataclass(frozen=True)
+class Phrase:
+  words: tuple[str, ...]
+  label: int                 # 0..4 (fine-grained, as in the file)
+  is_root: bool
+  source: str                # 'file:line'
+
+
+def read_file(path: str) -> list[list[Phrase]]:
+  """Per tree (line) of `path`: its phrases, the root first, then every subtree (pre-order)."""
+  if not os.path.exists(path):
+    raise DataError(f'SST file {path} does not exist (set config.data_dir or $DMN_DATA_DIR to '
+                    'the folder that holds sst/)')
+  out = []
+  with open(path, encoding='utf-8') as f:
+    for i, line in enumerate(f, 1):
+      if not line.strip():
+        continue
+      where = f'{path}:{i}'
+      parsed = trees.parse(line, source=where)
+      if len(parsed) != 1:
+        raise DataError(f'{where}: expected one tree per line, found {len(parsed)}')
+      phrases = []
+      for k, node in enumerate(parsed[0].subtrees()):
+        if node.label not in ('0', '1', '2', '3', '4'):
+          raise DataError(f'{where}: node label {node.label!r} is not a sentiment 0..4')
+        phrases.append(Phrase(tuple(node.leaves()), int(node.label), k == 0, where))
+      out.append(phrases)
+  if not out:
+    raise DataError(f'{path}: no trees')
+  return out
+
+
+def to_setting(label: int, setting: str) -> int | None:
+  """The class of a 0..4 label in `setting` ('fine' | 'binary'); None: dropped (neutral)."""
+  if setting == 'fine':
+    return label
+  if setting == 'binary':
+    return None if label == 2 else int(label > 2)
+  raise ValueError(f"SST setting must be 'fine' or 'binary', got {setting!r}")
+
+
+def classes(setting: str) -> tuple[str, ...]:
+  return FINE_CLASSES if setting == 'fine' else BINARY_CLASSES
+
+
+def examples(tree_phrases: Sequence[Sequence[Phrase]], setting: str, phrases: bool
+             ) -> list[tuple[tuple[str, ...], int, bool]]:
+  """(words, class, is_root) of every root (and, with `phrases`, every distinct phrase of a
+  tree besides its root) whose label the setting keeps."""
+  out = []
+  for tp in tree_phrases:
+    seen = set()
+    for p in tp if phrases else tp[:1]:
+      c = to_setting(p.label, setting)
+      if c is None or (not p.is_root and p.words in seen):
+        continue
+      seen.add(p.words)
+      out.append((p.words, c, p.is_root))
+  return out
+
+
+def load_splits(data_dir: str | None) -> dict[str, list[list[Phrase]]]:
+  data_dir = download.resolve_data_dir(data_dir)
+  return {name: read_file(os.path.join(data_dir, 'sst', fname)) for name, fname in SPLITS.items()}
+
+
+def phrase_subsample(is_root: np.ndarray, fraction: float, seed: int, epoch: int) -> np.ndarray:
+  """Indices of one epoch's training rows: every root plus a fresh random `fraction` of the
+  non-root phrases (a function of (seed, epoch), so a resumed run replays it)."""
+  rng = np.random.default_rng((seed, epoch, 7919))
+  roots = np.flatnonzero(is_root)
+  rest = np.flatnonzero(~is_root)
+  keep = rest[rng.random(len(rest)) < fraction]
+  return np.sort(np.concatenate([roots, keep]))
