@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 from dmn_jax import losses
-from dmn_jax.data import babi, babi_memory, ptb
+from dmn_jax.data import babi, babi_memory, pos, ptb, sst
 from dmn_jax.models import dmn, memn2n
 
 
@@ -39,6 +39,9 @@ class Family:
   describe: Callable[[Any, dict, Any], str]                 # (cfg, splits, spec) -> one line
   after_epoch: Callable[[Any, dict, dict, int], str] = lambda cfg, sm, dev_m, epoch: ''
   init_seed_meta: Callable[[Any], dict] = lambda cfg: {}
+  # (cfg, train arrays, epoch) -> the training rows of that epoch (None: all), the same for
+  # every seed (SST: every sentence plus a fresh sample of the phrases).
+  train_rows: Callable[[Any, dict, int], Any] = lambda cfg, arrays, epoch: None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,6 +101,91 @@ def _dmn_describe(cfg, data, spec):
 DMN = Family(name='dmn', load=_dmn_load, init=dmn.init, terms=_dmn_terms,
              objective=lambda terms, c: losses.objective(terms, c['loss_weights']),
              controls=_dmn_controls, checks=_dmn_checks, describe=_dmn_describe)
+
+
+# ---------------------------------------------------------------------------------------------
+# The DMN on single sentences (Kumar et al. 2016, §4.2-4.3): sentiment (SST) and POS tagging.
+# The same model: facts at every word, a fixed question token, answers over the classes / tags.
+
+def _text_controls(cfg, epoch, seed_meta):
+  """No gate supervision (α = 0), answers from the first epoch (β = 1)."""
+  del epoch, seed_meta
+  return {'loss_weights': np.array([0.0, 1.0], np.float32), 'lr_scale': np.float32(1.0),
+          'linear': np.float32(0.0)}
+
+
+def _text_checks(cfg):
+  t, m = cfg.train, cfg.model
+  return [
+      (m.fact_mode == 'word', "single-sentence tasks need model.fact_mode='word'"),
+      (not t.gate_supervision, 'single-sentence tasks have no gate supervision'),
+      (m.passes >= 0, f'model.passes must be >= 0, got {m.passes}'),
+      (not m.get('end_pass', False), 'model.end_pass needs supervised gates (bAbI only)'),
+      (0 <= m.dropout < 1, f'model.dropout must be in [0, 1), got {m.dropout}'),
+      (m.attention in ('gru', 'softmax'),
+       f"model.attention must be 'gru' or 'softmax', got {m.attention!r}"),
+      (not cfg.glove or m.embed_dim == 50 or cfg.glove != 'kumo',
+       'glove=kumo gives 50-dimensional vectors: set model.embed_dim=50'),
+  ]
+
+
+def _sst_load(cfg):
+  return sst.load(cfg.data_dir, cfg.setting, cfg.glove, cfg.model.embed_dim, cfg.seed)
+
+
+def _sst_rows(cfg, arrays, epoch):
+  if cfg.train.phrase_fraction >= 1:
+    return None
+  return sst.phrase_subsample(arrays['is_root'], cfg.train.phrase_fraction, cfg.seed, epoch)
+
+
+def _sst_describe(cfg, data, spec):
+  tr = data['train']
+  return (f"SST {cfg.setting} ({spec.answer_vocab_size} classes): {int(tr['is_root'].sum())} "
+          f"train sentences + {int((~tr['is_root']).sum())} phrases (a {cfg.train.phrase_fraction:g}"
+          f" sample each epoch) / {len(data['dev']['story'])} dev / {len(data['test']['story'])} "
+          f"test sentences; vocab {spec.vocab_size}, <= {spec.max_story_tokens} words"
+          f"{'; GloVe ' + cfg.glove if cfg.glove else ''}")
+
+
+DMN_SST = Family(name='dmn_sst', load=_sst_load, init=dmn.init, terms=_dmn_terms,
+                 objective=lambda terms, c: losses.objective(terms, c['loss_weights']),
+                 controls=_text_controls,
+                 checks=lambda cfg: _text_checks(cfg) + [
+                     (cfg.setting in ('fine', 'binary'),
+                      f"setting must be 'fine' or 'binary', got {cfg.setting!r}"),
+                     (cfg.model.get('head', 'answer') == 'answer', "SST needs model.head='answer'"),
+                     (0 < cfg.train.phrase_fraction <= 1, 'train.phrase_fraction must be in (0, 1]')],
+                 describe=_sst_describe, train_rows=_sst_rows)
+
+
+def _pos_load(cfg):
+  return pos.load(cfg.data_dir, cfg.corpus, cfg.glove, cfg.model.embed_dim, cfg.seed,
+                  cfg.get('max_len') or None)
+
+
+def _pos_terms(params, batch, keys, model_cfg, *, train, controls):
+  del controls
+  out = dmn.apply(params, batch, keys, model_cfg, train=train)
+  return losses.tagging_terms(out, batch)
+
+
+def _pos_describe(cfg, data, spec):
+  words = {k: int(v['tag_mask'].sum()) for k, v in data.items()}
+  return (f"POS tagging, {cfg.corpus}: {words['train']:,} / {words['dev']:,} / {words['test']:,} "
+          f"train / dev / test words, {spec.answer_vocab_size} tags; vocab {spec.vocab_size}, "
+          f"<= {spec.max_story_tokens} words a sentence{'; GloVe ' + cfg.glove if cfg.glove else ''}")
+
+
+DMN_POS = Family(name='dmn_pos', load=_pos_load, init=dmn.init, terms=_pos_terms,
+                 objective=lambda terms, c: losses.objective(terms, c['loss_weights']),
+                 controls=_text_controls,
+                 checks=lambda cfg: _text_checks(cfg) + [
+                     (cfg.model.get('head') == 'tagging', "POS tagging needs model.head='tagging'"),
+                     (cfg.model.attention == 'gru' or cfg.model.passes == 0,
+                      "the tagging head reads the attention GRU's states: model.attention='gru'"),
+                     (cfg.corpus in pos.CORPORA, f'corpus must be one of {pos.CORPORA}')],
+                 describe=_pos_describe)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,7 +366,8 @@ MEMN2N_LM = Family(name='memn2n_lm', load=_lm_load, init=memn2n.init, terms=_mem
                    describe=_lm_describe, after_epoch=_lm_after_epoch,
                    init_seed_meta=_lm_init_seed_meta)
 
-FAMILIES = {'dmn': DMN, 'memn2n': MEMN2N, 'memn2n_lm': MEMN2N_LM}
+FAMILIES = {'dmn': DMN, 'dmn_sst': DMN_SST, 'dmn_pos': DMN_POS, 'memn2n': MEMN2N,
+            'memn2n_lm': MEMN2N_LM}
 
 
 def of(cfg) -> Family:

@@ -78,6 +78,21 @@ def dmn_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array], end_pass: 
   return terms
 
 
+def tagging_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array]) -> dict[str, jax.Array]:
+  """Sequence tagging: one answer per real word. Sums over WORDS (`count` = real words), so
+  answer_loss is the mean CE per word and accuracy the share of words tagged right; padding
+  words (tag_mask False) and padded examples (weight 0) count nowhere.
+
+  out['answer_logits'] <float32>[B, S, V']; batch tags <int32>[B, S], tag_mask [B, S].
+  """
+  w = batch['weight'][:, None] * batch['tag_mask']                          # [B, S]
+  ce = optax.softmax_cross_entropy_with_integer_labels(out['answer_logits'], batch['tags'])
+  hit = jnp.argmax(out['answer_logits'], -1) == batch['tags']
+  zero = jnp.zeros(())
+  return {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit), 'count': jnp.sum(w),
+          'gate_loss_sum': zero, 'gate_correct': zero, 'gate_count': zero}
+
+
 def objective(terms: dict[str, jax.Array], loss_weights: jax.Array) -> jax.Array:
   """J = α · mean gate CE + β · mean answer CE over real examples; loss_weights = [α, β]."""
   n = jnp.maximum(terms['count'], 1.0)

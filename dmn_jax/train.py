@@ -151,21 +151,26 @@ def seed_batches(arrays: dict[str, np.ndarray], batch_size: int, orders: list[np
 
 
 def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[int], epoch: int,
-                  buckets: list[dict]):
+                  buckets: list[dict], rows: np.ndarray | None = None):
   """Yields (bucket number, batch stacked over seeds [S, B, ...]) for one training epoch.
 
   One bucket: each seed's own shuffle of the whole split (`batching.epoch_order`). Several
   (train.length_buckets): the batches of every bucket in an order shared by all seeds (shapes must
   agree across the vmapped seeds), each seed with its own shuffle inside a bucket, every batch
   cropped to its bucket's sizes (`batching.crop`). Either way seed s gets the same batches whether
-  it trains alone or beside others.
+  it trains alone or beside others. `rows`: the epoch's training rows (None: all), the same for
+  every seed.
   """
   if len(buckets) == 1:
-    n = batching.num_examples(arrays)
+    n = batching.num_examples(arrays) if rows is None else len(rows)
     orders = [batching.epoch_order(n, s, epoch) for s in seeds]
+    if rows is not None:
+      orders = [rows[o] for o in orders]
     for batch in seed_batches(arrays, batch_size, orders):
       yield 0, batch
     return
+  if rows is not None:                        # bucket numbers (compiled shapes) stay the same
+    buckets = [{**b, 'idx': b['idx'][np.isin(b['idx'], rows)]} for b in buckets]
   orders = {j: [batching.bucket_order(b, s, epoch, j) for s in seeds]
             for j, b in enumerate(buckets)}
   for j, i in batching.bucket_schedule(buckets, batch_size, epoch):
@@ -421,7 +426,10 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     sub_ctl, sub_active = {k: v[sel] for k, v in ctl.items()}, active[sel]
     sums, new_compile = [], 0.0
     t_progress = t_epoch
-    for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in sel], epoch, buckets):
+    rows = family.train_rows(cfg, data['train'], epoch)
+    n_epoch = n_train if rows is None else len(rows)
+    for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in sel], epoch, buckets,
+                                  rows):
       if (size, j) not in compiled:
         t_c = time.perf_counter()
         compiled[(size, j)] = jitted.lower(sub, batch, sub_ctl, sub_active).compile()
@@ -431,9 +439,9 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
       if progress_every and time.perf_counter() - t_progress >= progress_every:
         jax.block_until_ready(terms)              # a long epoch (PTB): progress within it
         t_progress = time.perf_counter()
-        done = min(len(sums) * bs, n_train)
+        done = min(len(sums) * bs, n_epoch)
         rate = done * len(act_idx) / (t_progress - t_epoch - new_compile)
-        log(f'  epoch {epoch + 1}: {done:,}/{n_train:,} examples ({100 * done / n_train:.0f}%)'
+        log(f'  epoch {epoch + 1}: {done:,}/{n_epoch:,} examples ({100 * done / n_epoch:.0f}%)'
             f' | {rate:,.0f} ex/s')
     part = metrics.accumulate(sums)                  # waits for the device
     state = sub if size == n_seeds else jax.tree.map(
@@ -454,7 +462,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
 
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
-    meta['train_examples'] += n_train * int(active.sum())
+    meta['train_examples'] += n_epoch * int(active.sum())
     improved = np.zeros((n_seeds,), bool)
     events = []
     for i, (sm, dev_m) in enumerate(zip(meta['seeds'], dev_ms)):
@@ -478,12 +486,12 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
         record = {'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]),
                   'alpha': float(weights[0]), 'beta': float(weights[1]),
                   'lr_scale': float(ctl['lr_scale'][i]), 'linear': float(ctl['linear'][i]),
-                  'examples_per_second': n_train * int(active.sum()) / seconds,
+                  'examples_per_second': n_epoch * int(active.sum()) / seconds,
                   'epoch_seconds': seconds,
                   **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
                   **{f'dev_{k}': v for k, v in dev_ms[i].items() if k != 'examples'}}
         f.write(json.dumps(record) + '\n')
-    speed = f'{n_train * int(active.sum()) / seconds:,.0f} ex/s'
+    speed = f'{n_epoch * int(active.sum()) / seconds:,.0f} ex/s'
     if n_seeds == 1:
       tm, dm = train_ms[0], dev_ms[0]
       log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "

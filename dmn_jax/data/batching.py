@@ -50,7 +50,8 @@ def epoch_order(n: int, seed: int, epoch: int) -> np.ndarray:
 # Arrays cropped per length bucket, by the bucket size that names them: the DMN's story words
 # and facts, the MemN2N's memory slots. The cropped axis counts from the end (the arrays may have
 # leading batch and seed axes): memory is [..., M, J].
-CROP_AXES = {'words': {'story': -1, 'story_mask': -1}, 'facts': {'fact_pos': -1, 'fact_mask': -1},
+CROP_AXES = {'words': {'story': -1, 'story_mask': -1, 'tags': -1, 'tag_mask': -1},
+             'facts': {'fact_pos': -1, 'fact_mask': -1},
              'slots': {'memory': -2, 'memory_mask': -1}}
 
 
@@ -59,7 +60,7 @@ def _sizes(arrays: dict[str, np.ndarray], idx: np.ndarray | None = None) -> dict
   full width) of each croppable axis the arrays have."""
   out = {}
   for name, axes in CROP_AXES.items():
-    key, mask = axes
+    key, mask = list(axes)[:2]
     if key in arrays:
       out[name] = (arrays[key].shape[1] if idx is None
                    else max(1, int(arrays[mask][idx].sum(1).max())))

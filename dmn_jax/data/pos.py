@@ -18,8 +18,11 @@ import os
 import re
 from typing import Sequence
 
-from dmn_jax.data import trees
-from dmn_jax.errors import DataError
+import numpy as np
+
+from dmn_jax.data import download, text, trees
+from dmn_jax.data.vocab import Vocab
+from dmn_jax.errors import ConfigError, DataError
 
 Sentence = list[tuple[str, str]]                 # (word, tag)
 _INT_ID = re.compile(r'^[1-9][0-9]*$')
@@ -98,3 +101,46 @@ def wsj_sample_files(folder: str, split: str) -> list[str]:
   if missing:
     raise DataError(f'WSJ sample: {len(missing)} files missing, e.g. {missing[0]}')
   return paths
+
+
+QUESTION = '<tag>'
+CORPORA = ('ud_ewt', 'wsj_sample')
+
+
+def read_corpus(data_dir: str | None, corpus: str) -> dict[str, list[Sentence]]:
+  """{'train', 'dev', 'test'} sentences of 'ud_ewt' (UD English-EWT, XPOS, the official split)
+  or 'wsj_sample' (the NLTK WSJ sample, our split `WSJ_SAMPLE_SPLIT`)."""
+  data_dir = download.resolve_data_dir(data_dir)
+  if corpus == 'ud_ewt':
+    folder = os.path.join(data_dir, 'pos', 'ud_english_ewt')
+    return {s: read_conllu(os.path.join(folder, f'en_ewt-ud-{s}.conllu'))
+            for s in ('train', 'dev', 'test')}
+  if corpus == 'wsj_sample':
+    folder = os.path.join(data_dir, 'pos', 'ptb_wsj_sample', 'combined')
+    return {s: read_mrg_files(wsj_sample_files(folder, s)) for s in ('train', 'dev', 'test')}
+  raise ConfigError(f'POS corpus must be one of {CORPORA}, got {corpus!r}')
+
+
+def load(data_dir: str | None, corpus: str, glove_source: str = '', embed_dim: int = 50,
+         seed: int = 0, max_len: int | None = None
+         ) -> tuple[dict[str, dict[str, np.ndarray]], text.TextSpec]:
+  """{'train', 'dev', 'test'} DMN tagging arrays (`dmn_jax.data.text`, tags [B, S]) and spec.
+
+  The tag set is every tag of the three splits (a closed schema); the vocabulary holds the
+  training words. Sentences longer than `max_len` (None: the longest) are split into pieces.
+  """
+  sents = read_corpus(data_dir, corpus)
+  tags = tuple(sorted({t for split in sents.values() for s in split for _, t in s}))
+  tag_id = {t: i for i, t in enumerate(tags)}
+  longest = max(len(s) for split in sents.values() for s in split)
+  max_len = max_len or longest
+  vocab = Vocab.build([[text.norm_word(w) for w, _ in s] for s in sents['train']] + [[QUESTION]])
+  out = {}
+  for name, split in sents.items():  # (tags [B, S], tag_mask = the real words)
+    pieces = [s[i:i + max_len] for s in split for i in range(0, len(s), max_len)]
+    out[name] = text.encode([[text.norm_word(w) for w, _ in p] for p in pieces],
+                            [[tag_id[t] for _, t in p] for p in pieces], vocab,
+                            vocab.encode([QUESTION])[0], max_len, tagging=True)
+  spec = text.TextSpec(vocab=vocab, answers=tags, max_story_tokens=max_len,
+                       embed_init=text.embed_table(vocab, glove_source, embed_dim, seed))
+  return out, spec

@@ -17,7 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
-from dmn_jax.data import download, trees
+from dmn_jax.data import download, text, trees
+from dmn_jax.data.vocab import Vocab
 from dmn_jax.errors import DataError
 
 FINE_CLASSES = ('very negative', 'negative', 'neutral', 'positive', 'very positive')
@@ -100,3 +101,29 @@ def phrase_subsample(is_root: np.ndarray, fraction: float, seed: int, epoch: int
   rest = np.flatnonzero(~is_root)
   keep = rest[rng.random(len(rest)) < fraction]
   return np.sort(np.concatenate([roots, keep]))
+
+
+QUESTION = '<sentiment>'
+
+
+def load(data_dir: str | None, setting: str, glove_source: str = '', embed_dim: int = 50,
+         seed: int = 0) -> tuple[dict[str, dict[str, np.ndarray]], text.TextSpec]:
+  """{'train', 'dev', 'test'} DMN arrays (`dmn_jax.data.text`) and their spec.
+
+  train: every sentence and every distinct phrase of the training trees whose label the
+  setting keeps, with `is_root` <bool>[N] (see `phrase_subsample`); dev and test: sentences
+  (roots) only. The vocabulary holds the training words.
+  """
+  splits = load_splits(data_dir)
+  rows = {name: examples(tp, setting, phrases=(name == 'train')) for name, tp in splits.items()}
+  norm = lambda ws: [text.norm_word(w) for w in ws]
+  vocab = Vocab.build([norm(w) for w, _, _ in rows['train']] + [[QUESTION]])
+  max_len = max(len(w) for r in rows.values() for w, _, _ in r)
+  out = {}
+  for name, r in rows.items():
+    out[name] = text.encode([norm(w) for w, _, _ in r], [[c] for _, c, _ in r], vocab,
+                            vocab.encode([QUESTION])[0], max_len, tagging=False)
+    out[name]['is_root'] = np.array([root for _, _, root in r], bool)
+  spec = text.TextSpec(vocab=vocab, answers=classes(setting), max_story_tokens=max_len,
+                       embed_init=text.embed_table(vocab, glove_source, embed_dim, seed))
+  return out, spec

@@ -23,7 +23,12 @@ Modules (paper section in brackets):
             memory m^i = GRU(e^i, m^{i−1}), m^0 = q. Passes are a `lax.scan`.
   answer    [2.4] a_0 = m^T; a_t = GRU([y_{t−1}, q], a_{t−1}); y_t = softmax(W a_t).
             y_0 is all zeros; training feeds the gold previous token (teacher forcing), evaluation
-            the one-hot of the previous argmax. A one-word task decodes a single step.
+            the one-hot of the previous argmax. A one-word task decodes a single step. The
+            answers range over `spec.answer_vocab_size` outputs when the spec has it (sentiment
+            classes, POS tags), else over the input vocabulary.
+            head='tagging' (sequence tagging, §2.4, with fact_mode='word'): an answer at every
+            word t, one decode step from a_0 = e_t = h^T_t, the attention GRU's state at word t
+            in the last pass (the input GRU's state with passes = 0).
 
 Padding: padded words leave the input/question GRU state unchanged, padded facts get gate 0
 (attention GRU) or weight 0 (softmax), so no padding changes any state, gate or output.
@@ -45,6 +50,7 @@ NEG_INF = -1e30  # masked logits: finite, so an all-padding row gives a uniform,
 def init(key: jax.Array, cfg, spec) -> Params:
   """Initialises the DMN params for vocabulary size `spec.vocab_size`."""
   v, d, h, hg = spec.vocab_size, cfg.embed_dim, cfg.hidden, cfg.gate_hidden
+  va = getattr(spec, 'answer_vocab_size', None) or v                 # answer outputs
   if cfg.passes < 0:
     raise ValueError(f'model.passes must be >= 0, got {cfg.passes}')
   ks = jax.random.split(key, 9)
@@ -62,8 +68,8 @@ def init(key: jax.Array, cfg, spec) -> Params:
       },
       'attn_gru': gru_init(ks[5], h, h),
       'memory_gru': gru_init(ks[6], h, h),
-      'answer_gru': gru_init(ks[7], v + h, h),
-      'out': {'W': glorot(ks[8], (h, v)), 'b': jnp.zeros((v,))},
+      'answer_gru': gru_init(ks[7], va + h, h),
+      'out': {'W': glorot(ks[8], (h, va)), 'b': jnp.zeros((va,))},
   }
   if not cfg.share_question_gru:
     p['question_gru'] = gru_init(jax.random.fold_in(key, 99), d, h)
@@ -76,6 +82,11 @@ def init(key: jax.Array, cfg, spec) -> Params:
   if cfg.get('end_pass', False):
     # The learned "end of passes" fact, appended after the story's facts.
     p['end_fact'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 98), (h,))
+  table = getattr(spec, 'embed_init', None)
+  if table is not None:                     # pretrained word vectors (GloVe), [V, D]
+    if table.shape != (v, d):
+      raise ValueError(f'spec.embed_init has shape {table.shape}, the model wants {(v, d)}')
+    p['embed'] = jnp.asarray(table)
   return p
 
 
@@ -134,8 +145,9 @@ def gate_logits_from(p: Params, pre: jax.Array, cw: jax.Array, c: jax.Array, m: 
 
 
 def episode(p: Params, c: jax.Array, logits: jax.Array, mask: jax.Array, attention: str,
-            gate_norm: str = 'sigmoid') -> jax.Array:
-  """The episode e <float32>[H] of one pass from facts c [F, H] and gate logits [F].
+            gate_norm: str = 'sigmoid', all_states: bool = False) -> jax.Array:
+  """The episode e <float32>[H] of one pass from facts c [F, H] and gate logits [F]
+  (all_states: the attention GRU's state at every fact, <float32>[F, H]).
 
   attention='softmax': e = Σ_t softmax(logits)_t c_t. attention='gru': the attention GRU
   h_t = g_t GRU(c_t, h_{t−1}) + (1 − g_t) h_{t−1}, e = h_F, with g = σ(logits)
@@ -155,10 +167,11 @@ def episode(p: Params, c: jax.Array, logits: jax.Array, mask: jax.Array, attenti
 
   def step(h, inp):
     xw, gt = inp
-    return gt * gru_step(p['attn_gru'], h, xw) + (1.0 - gt) * h, None
+    h = gt * gru_step(p['attn_gru'], h, xw) + (1.0 - gt) * h
+    return h, (h if all_states else None)
 
-  h, _ = jax.lax.scan(step, jnp.zeros(c.shape[-1:], c.dtype), (xws, g))
-  return h
+  h, states = jax.lax.scan(step, jnp.zeros(c.shape[-1:], c.dtype), (xws, g))
+  return states if all_states else h
 
 
 def _embed(p: Params, tokens: jax.Array, key: jax.Array | None, rate: float) -> jax.Array:
@@ -218,17 +231,22 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   q, _ = gru_scan(qgru, h0, xq, ex['question_mask'])                 # [H]
 
   # Episodic memory: one scan step per pass.
-  m, gates, passes_used = episodic_memory(p, c, cmask, q, hs, ex, cfg, train=train)
+  m, gates, passes_used, last = episodic_memory(p, c, cmask, q, hs, ex, cfg, train=train)
 
   # Answer module.
-  logits, prediction = decode(p, m, q, ex['answer'], teacher_forcing=train)
+  if cfg.get('head', 'answer') == 'tagging':   # one answer per word, from e_t = h^T_t
+    logits, prediction = jax.vmap(
+        lambda e, y: decode(p, e, q, y[None], teacher_forcing=train))(last, ex['tags'])
+    logits, prediction = logits[:, 0], prediction[:, 0]               # [S, V'], [S]
+  else:
+    logits, prediction = decode(p, m, q, ex['answer'], teacher_forcing=train)
   return {'answer_logits': logits, 'prediction': prediction, 'gate_logits': gates,
           'fact_mask': cmask, 'passes_used': passes_used}
 
 
 def episodic_memory(p: Params, c: jax.Array, cmask: jax.Array, q: jax.Array, hs: jax.Array,
                     ex: dict[str, jax.Array], cfg, *, train: bool
-                    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+                    ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array | None]:
   """The memory after cfg.passes passes, starting from m^0 = q.
 
   Args:
@@ -238,7 +256,8 @@ def episodic_memory(p: Params, c: jax.Array, cmask: jax.Array, q: jax.Array, hs:
 
   Returns:
     m <float32>[H]; gate logits <float32>[T, F] ([T, F + 1] with end_pass: the last column is
-    the end fact); passes that changed the memory <int32>[].
+    the end fact); passes that changed the memory <int32>[]; with head='tagging', the last
+    pass's attention-GRU state at every fact <float32>[F, H] (else None).
 
   passes = 0: no episodic memory; the answer module starts from the input module's last state
   (the story read as a whole), with the question fed at every answer step (the paper's Table 4
@@ -248,9 +267,11 @@ def episodic_memory(p: Params, c: jax.Array, cmask: jax.Array, q: jax.Array, hs:
   the gold stop, the pass after the last supporting fact), that pass and every later one leave
   the memory unchanged (paper §2.3, "end-of-passes representation").
   """
+  tagging = cfg.get('head', 'answer') == 'tagging'
   if cfg.passes == 0:
     # Padded steps carry the state, so the last row is the state after the last real word.
-    return hs[-1], jnp.zeros((0, c.shape[0]), c.dtype), jnp.zeros((), jnp.int32)
+    return (hs[-1], jnp.zeros((0, c.shape[0]), c.dtype), jnp.zeros((), jnp.int32),
+            hs if tagging else None)
   end_pass = cfg.get('end_pass', False)
   if end_pass:
     c = jnp.concatenate([c, p['end_fact'][None]], axis=0)                # [F + 1, H]
@@ -265,13 +286,17 @@ def episodic_memory(p: Params, c: jax.Array, cmask: jax.Array, q: jax.Array, hs:
     if end_pass:
       picked_end = (i >= gold_stop) if train else (jnp.argmax(logits) == end)
       done = done | picked_end
-    e = episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm)   # [H]
+    if tagging:                                                      # e_t = h_t, every word
+      states = episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm, all_states=True)
+      e = states[-1]                                                 # padded steps carry h
+    else:
+      states, e = None, episode(p, c, logits, cmask, cfg.attention, cfg.gate_norm)   # [H]
     m_new = jnp.where(done, m, gru_cell(p['memory_gru'], m, e))      # [H]
-    return (m_new, done), (logits, jnp.logical_not(done))
+    return (m_new, done), (logits, jnp.logical_not(done), states)
 
-  (m, _), (gates, changed) = jax.lax.scan(
+  (m, _), (gates, changed, states) = jax.lax.scan(
       one_pass, (q, jnp.zeros((), bool)), jnp.arange(cfg.passes))    # [H], [T, F]
-  return m, gates, jnp.sum(changed).astype(jnp.int32)
+  return m, gates, jnp.sum(changed).astype(jnp.int32), (states[-1] if tagging else None)
 
 
 def decode(p: Params, m: jax.Array, q: jax.Array, answer: jax.Array, *, teacher_forcing: bool
@@ -306,7 +331,7 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
   """`forward` vmapped over a batch: every array gains a leading B axis; keys [B] or None."""
   fn = lambda ex, k: forward(p, ex, k, cfg, train=train)
   ex = {k: batch[k] for k in ('story', 'story_mask', 'fact_pos', 'fact_mask', 'question',
-                              'question_mask', 'answer', 'support_mask')}
+                              'question_mask', 'answer', 'support_mask', 'tags') if k in batch}
   if keys is None:
     return jax.vmap(lambda e: fn(e, None))(ex)
   return jax.vmap(fn)(ex, keys)
