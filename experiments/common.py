@@ -32,3 +32,27 @@ def run_cli(fn):
     return fn()
   except (DataError, ConfigError, OSError, FloatingPointError) as e:
     _fail(' '.join(str(e).split()))
+
+
+def train_entry(default_config: str, what: str):
+  """`main` of an entry point that trains one config (`--config`, `--workdir`) and prints its
+  summary: the DMN on SST or POS tagging. Define the flags once, at import."""
+  from absl import app
+  from ml_collections import config_flags
+  from dmn_jax import train
+
+  config = config_flags.DEFINE_config_file('config', default_config, what, lock_config=True)
+  workdir = flags.DEFINE_string('workdir', None, 'checkpoints, metrics and summary go here')
+  flags.mark_flags_as_required(['workdir'])
+
+  def main(argv):
+    if len(argv) > 1:
+      raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+
+    def go():
+      train.validate_config(config.value)
+      train.train_and_evaluate(config.value, workdir.value)
+
+    run_cli(go)
+
+  return main
