@@ -154,7 +154,9 @@ def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[in
                   buckets: list[dict], rows: np.ndarray | None = None):
   """Yields (bucket number, batch stacked over seeds [S, B, ...]) for one training epoch.
 
-  One bucket: each seed's own shuffle of the whole split (`batching.epoch_order`). Several
+  One bucket: each seed's own shuffle of the whole split (`batching.epoch_order`), cropped to the
+  bucket (a no-op for length_buckets = 1; when every story has the same length, k > 1 gives one
+  group smaller than the split's padded shape, as in bAbI task 4's two-sentence stories). Several
   (train.length_buckets): the batches of every bucket in an order shared by all seeds (shapes must
   agree across the vmapped seeds), each seed with its own shuffle inside a bucket, every batch
   cropped to its bucket's sizes (`batching.crop`). Either way seed s gets the same batches whether
@@ -167,7 +169,7 @@ def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[in
     if rows is not None:
       orders = [rows[o] for o in orders]
     for batch in seed_batches(arrays, batch_size, orders):
-      yield 0, batch
+      yield 0, batching.crop(batch, buckets[0])   # k > 1 may still give one (cropped) group
     return
   if rows is not None:                        # bucket numbers (compiled shapes) stay the same
     buckets = [{**b, 'idx': b['idx'][np.isin(b['idx'], rows)]} for b in buckets]
@@ -407,7 +409,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
       f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
-      f'{"; length buckets " + shapes if len(buckets) > 1 else ""})')
+      f'{"; length buckets " + shapes if cfg.train.get("length_buckets", 1) > 1 else ""})')
 
   epochs_this_call = 0
   while meta['epoch'] < cfg.train.num_epochs and not all_stopped():

@@ -198,3 +198,37 @@ def test_memory_buckets_crop_slots_and_train_the_same(memn2n_cfg, tmp_path):
   cfg.train.length_buckets = 2
   s = train.train_and_evaluate(cfg, str(tmp_path / 'b'), log=lambda m: None)
   assert s['complete'] and 0 <= s['test_accuracy'] <= 1
+
+
+def _two_sentence_stories(n, seed=0):
+  """Every question follows exactly two statements (as in bAbI task 4): one length group."""
+  import random
+  rng = random.Random(seed)
+  lines = []
+  for _ in range(n):
+    a, b = rng.sample(['mary', 'john', 'sandra', 'daniel'], 2)
+    la, lb = rng.choice(['kitchen', 'garden', 'office']), rng.choice(['hallway', 'bathroom'])
+    who = rng.choice([a, b])
+    lines += [f'1 {a.title()} went to the {la}.', f'2 {b.title()} went to the {lb}.',
+              f'3 Where is {who.title()}? \t{la if who == a else lb}\t{1 if who == a else 2}']
+  return '\n'.join(lines) + '\n'
+
+
+def test_buckets_with_one_length_group_crop_every_batch(tmp_path):
+  """length_buckets > 1 over stories of one length gives a single group narrower than the
+  padded memory (2 slots of 50): every batch, not only the compile-time one, is cropped to it
+  (a bAbI task 4 sweep crashed on a compiled-shape mismatch)."""
+  data = write_task(tmp_path / 'data', task=4, train=_two_sentence_stories(40),
+                    test=_two_sentence_stories(10, seed=1))
+  cfg = babi_memn2n.get_config('task=4,tiny')
+  cfg.data_dir = data
+  cfg.train.batch_size = 8
+  cfg.train.length_buckets = 4
+  cfg.train.num_epochs = 3
+  cfg.num_seeds = 3
+  logs = []
+  s = train.train_and_evaluate(cfg, str(tmp_path / 'w'), log=logs.append)
+  assert s['complete'] and len(s['seeds']) == 3
+  assert any('length buckets 2 slots' in l for l in logs), logs
+  lines = _lines(tmp_path / 'w')
+  assert {l['epoch'] for l in lines} == {1, 2, 3}
