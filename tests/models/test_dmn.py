@@ -252,3 +252,51 @@ def test_fact_time_marks_recency(setup):
   c = dmn.forward(only_latest, ex, None, cfgt, train=False)
   changed = np.abs(np.asarray(c['gate_logits'][0] - b['gate_logits'][0])) > 1e-6
   assert changed[n - 1] and not changed[:n - 1].any()
+
+
+def _tagging_setup(passes=1, fusion='bigru'):
+  from dmn_jax.data import text
+  from dmn_jax.data.vocab import Vocab
+  from experiments.configs import pos as pos_config
+  sents = [['the', 'dog', 'runs'], ['a', 'cat'], ['the', 'cat', 'sees', 'a', 'dog']]
+  tag_of = {'the': 0, 'a': 0, 'dog': 1, 'cat': 1, 'runs': 2, 'sees': 2}
+  vocab = Vocab.build(sents + [['<tag>']])
+  arrays = text.encode(sents, [[tag_of[w] for w in s] for s in sents], vocab,
+                       vocab.encode(['<tag>'])[0], 6, tagging=True)
+  spec = text.TextSpec(vocab=vocab, answers=('DT', 'NN', 'VB'), max_story_tokens=6)
+  cfg = _with(pos_config.get_config('ud_ewt,tiny').model, passes=passes, fact_fusion=fusion)
+  return arrays, spec, cfg, dmn.init(jax.random.PRNGKey(3), cfg, spec)
+
+
+@pytest.mark.parametrize('passes, fusion', [(1, 'bigru'), (2, 'none'), (0, 'none')])
+def test_tagging_head_one_tag_per_real_word_none_for_padding(passes, fusion):
+  """head='tagging': logits [B, S, tags]; the tag at a real word ignores how much padding
+  follows; the loss and accuracy count real words only (3 + 2 + 5 = 10), whatever the
+  predictions at padded positions are."""
+  from dmn_jax import losses
+  arrays, spec, cfg, params = _tagging_setup(passes, fusion)
+  out = dmn.apply(params, arrays, None, cfg, train=False)
+  assert out['answer_logits'].shape == (3, 6, 3) and out['prediction'].shape == (3, 6)
+  # Padding invariance: the same sentences with 4 more padded (junk) positions.
+  wide = {k: (np.concatenate([v, np.full((3, 4), 7 if k != 'story_mask' else 0, v.dtype)], 1)
+              if k in ('story', 'story_mask', 'tags', 'tag_mask') else v)
+          for k, v in arrays.items()}
+  wide['tag_mask'] = wide['story_mask']
+  out_w = dmn.apply(params, wide, None, cfg, train=False)
+  real = arrays['tag_mask']
+  np.testing.assert_allclose(np.asarray(out_w['answer_logits'])[:, :6][real],
+                             np.asarray(out['answer_logits'])[real], rtol=1e-5, atol=1e-6)
+  batch = dict(arrays, weight=np.ones((3,), np.float32))
+  terms = losses.tagging_terms(out, batch)
+  assert float(terms['count']) == 10
+  # Wrong logits at padded positions change nothing; at a real word they do.
+  noisy = dict(out, answer_logits=jnp.where(real[..., None], out['answer_logits'], 1e3 * (
+      jnp.arange(3) == 2)))
+  t2 = losses.tagging_terms(noisy, batch)
+  for k in ('answer_loss_sum', 'correct', 'count'):
+    assert float(t2[k]) == pytest.approx(float(terms[k]), rel=1e-6), k
+  flipped = dict(out, answer_logits=out['answer_logits'].at[0, 0].set(
+      jnp.array([-50.0, 50.0, -50.0])))                   # 'the' tagged NN: wrong
+  assert float(losses.tagging_terms(flipped, batch)['correct']) <= float(terms['correct'])
+  assert float(losses.tagging_terms(flipped, batch)['answer_loss_sum']) > float(
+      terms['answer_loss_sum'])
