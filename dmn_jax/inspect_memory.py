@@ -1,9 +1,14 @@
-"""What a trained MemN2N attends to: mean attention per memory position and hop (the paper's
-Fig. 3 for the Penn Treebank language model), from a finished run's best checkpoint.
+"""What a trained memory network attends to, from a finished run's best checkpoint.
+
+MemN2N: mean attention per memory position and hop (the paper's Fig. 3 for the Penn Treebank
+language model). DMN: the gate on every fact (word) in every pass for one input (the DMN
+paper's Fig. 3/4 for sentiment).
 
     params, data, spec = load_best(cfg, workdir)            # params of the run's chosen seed
     avg = mean_attention(params, data['test'], cfg.model)   # <float32>[K, M]
     plot_attention(avg, 'results/ptb_attention.png', title)
+    gates, pred = dmn_gates(params, row, cfg.model)         # <float32>[T, S], class id
+    plot_gates(gates, words, 'results/sst_gates.png', title)
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dmn_jax import families, train
 from dmn_jax.checkpoint import RunCheckpoints
 from dmn_jax.data import batching
 from dmn_jax.errors import ConfigError
-from dmn_jax.models import memn2n
+from dmn_jax.models import dmn, memn2n
 from dmn_jax.optim import make_optimizer
 
 
@@ -77,4 +82,53 @@ def plot_attention(avg: np.ndarray, path: str, title: str) -> None:
   fig.tight_layout()
   os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
   fig.savefig(path, dpi=120)
+  plt.close(fig)
+
+
+def dmn_gates(params, example: dict[str, np.ndarray], model_cfg) -> tuple[np.ndarray, np.ndarray]:
+  """The DMN's attention over one example's facts in every pass, in evaluation mode.
+
+  Args:
+    example: one row of the DMN arrays (no batch axis), e.g. {k: v[i] for k, v in split}.
+
+  Returns:
+    gates <float32>[T passes, F facts] as the episode uses them (σ of the gate scores, or their
+    softmax with gate_norm='softmax' or attention='softmax'; 0 at padded facts; F = words with
+    fact_mode='word'); the prediction <int32>[A] (answer tokens or class id).
+  """
+  batch = {k: v[None] for k, v in example.items()}
+  out = dmn.apply(params, batch, None, model_cfg, train=False)
+  logits = np.asarray(out['gate_logits'][0], np.float64)              # [T, F]
+  mask = np.asarray(out['fact_mask'][0], bool)                        # [F]
+  if model_cfg.attention == 'softmax' or model_cfg.gate_norm == 'softmax':
+    z = np.where(mask, logits, -np.inf)
+    g = np.exp(z - z.max(-1, keepdims=True))
+    g = g / g.sum(-1, keepdims=True)
+  else:
+    g = 1 / (1 + np.exp(-logits))
+  g = np.where(mask, g, 0.0)
+  return g.astype(np.float32), np.asarray(out['prediction'][0])
+
+
+def plot_gates(gates: np.ndarray, words: list[str], path: str, title: str) -> None:
+  """A heatmap: one row per pass, one column per word (the real words only)."""
+  import matplotlib
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+
+  t, n = gates.shape[0], len(words)
+  fig, ax = plt.subplots(figsize=(max(4.0, 0.45 * n + 1.5), 0.55 * t + 1.6))
+  im = ax.imshow(gates[:, :n], cmap='Blues', vmin=0.0, vmax=max(1e-6, float(gates.max())),
+                 aspect='auto')
+  ax.set_xticks(range(n), words, rotation=60, ha='right', fontsize=8)
+  ax.set_yticks(range(t), [f'pass {i + 1}' for i in range(t)], fontsize=8)
+  for i in range(t):
+    for j in range(n):
+      ax.text(j, i, f'{gates[i, j]:.2f}', ha='center', va='center', fontsize=5.5,
+              color='white' if gates[i, j] > 0.6 * gates.max() else 'black')
+  fig.colorbar(im, ax=ax, fraction=0.03, pad=0.02)
+  ax.set_title(title, fontsize=9)
+  fig.tight_layout()
+  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+  fig.savefig(path, dpi=130)
   plt.close(fig)

@@ -1,11 +1,15 @@
 """The shared training loop with the single-sentence DMN families: sentiment (SST) and POS."""
 
 import json
+import os
 import random
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
-from dmn_jax import train
+from dmn_jax import inspect_memory, train
 from experiments.configs import pos as pos_config
 from experiments.configs import sst as sst_config
 
@@ -51,6 +55,32 @@ def test_sst_learns_a_toy_treebank_and_samples_phrases(tmp_path, setting):
   assert '120 train sentences' in desc, desc
   lines = _lines(tmp_path / 'w')
   assert lines[-1]['train_loss'] < lines[0]['train_loss']
+  if setting == 'binary':
+    _check_gates(cfg, tmp_path)
+
+
+def _check_gates(cfg, tmp_path):
+  """The gate heatmap of a trained run: σ gates per pass and word, 0 at padding; the command
+  writes the PNG and JSON and names words outside the vocabulary."""
+  params, data, spec = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
+  row = {k: v[0] for k, v in data['test'].items()}
+  gates, pred = inspect_memory.dmn_gates(params, row, cfg.model)
+  n = int(row['story_mask'].sum())
+  assert gates.shape == (cfg.model.passes, spec.max_story_tokens) and pred.shape == (1,)
+  assert np.all(gates[:, n:] == 0) and np.all((gates[:, :n] > 0) & (gates[:, :n] < 1))
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  out = tmp_path / 'gates.png'
+  r = subprocess.run(
+      [sys.executable, '-m', 'experiments.dmn_attention', '--config=experiments/configs/sst.py:'
+       'binary,tiny', f'--config.data_dir={cfg.data_dir}', '--config.glove=',
+       f'--workdir={tmp_path / "w"}', '--sentence=the plot is splendid', f'--out={out}'],
+      cwd=root, env=dict(os.environ, JAX_PLATFORMS='cpu'), capture_output=True, text=True,
+      timeout=300)
+  assert r.returncode == 0, r.stderr
+  info = json.loads((tmp_path / 'gates.json').read_text())
+  assert out.stat().st_size > 1000 and info['words'] == ['the', 'plot', 'is', 'splendid']
+  assert info['unknown_words'] == ['splendid'] and len(info['gates']) == cfg.model.passes
+  assert info['predicted'] in spec.answers and 'pass 1: highest gates' in r.stdout
 
 
 CONLLU_WORDS = {'DT': ['the', 'a'], 'NN': ['dog', 'cat', 'man'], 'VBZ': ['sees', 'likes'],
