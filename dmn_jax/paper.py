@@ -58,3 +58,19 @@ MEMN2N_TABLE2_PTB = {
 }
 PTB_BASELINES = {'RNN (300 hidden)': (133, 129), 'LSTM (100 hidden)': (120, 115),
                  'SCRN (100 hidden)': (120, 115)}
+
+# Kumar et al. 2016, Table 2: Stanford Sentiment Treebank test accuracy (%), (binary, fine).
+DMN_TABLE2_SST = {
+    'MV-RNN': (82.9, 44.4), 'RNTN': (85.4, 45.7), 'DCNN': (86.8, 48.5), 'PVec': (87.8, 48.7),
+    'CNN-MC': (88.1, 47.4), 'DRNN': (86.6, 49.8), 'CT-LSTM': (88.0, 51.0), 'DMN': (88.6, 52.1),
+}
+# Kumar et al. 2016, Table 4: SST fine-grained test accuracy (%) by the number of passes.
+DMN_TABLE4_SST_FINE = {0: 50.0, 1: 51.5, 2: 52.1, 3: 50.1}
+# Kumar et al. 2016, Table 3: WSJ (sections 22-24 test) POS accuracy (%); a different test set
+# from UD English-EWT, cited for context only.
+DMN_TABLE3_WSJ_POS = {'SVMTool': 97.15, 'Sogaard': 97.27, 'Suzuki et al.': 97.4,
+                      'Spoustova et al.': 97.44, 'SCNN': 97.5, 'DMN (ensemble of 4)': 97.56,
+                      'DMN single model dev': 97.5}
+# UD English-EWT XPOS test accuracy (%) of published taggers on the same data, the figures the
+# project's issue 6 cites for comparison (UDPipe 2 and spaCy).
+EWT_XPOS_BASELINES = {'UDPipe 2': 97.17, 'spaCy': 96.36}

@@ -118,3 +118,115 @@ def lm_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, li
     lines += ['', f'Machine: {machine}.']
   lines += [note, '', 'Regenerate:', '', '```', command, '```', '']
   return '\n'.join(lines), rows
+
+
+def write_table(out: str, text: str, rows: list[dict], command: str) -> None:
+  """`out`.md (the table) and `out`.json ({'rows', 'command'})."""
+  os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
+  with open(out + '.md', 'w') as f:
+    f.write(text)
+  with open(out + '.json', 'w') as f:
+    json.dump({'rows': rows, 'command': command}, f, indent=1)
+
+
+def load_text_run(workdir: str) -> dict:
+  """A DMN SST or POS run: its setting and passes; once finished, the test accuracy (%) of every
+  seed (best-by-dev epoch); while training, the epochs so far and the best dev accuracy."""
+  with open(os.path.join(workdir, 'config.json')) as f:
+    c = json.load(f)
+  lines = []
+  if os.path.exists(os.path.join(workdir, 'metrics.jsonl')):
+    with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+      lines = [json.loads(l) for l in f if l.strip()]
+  row = {'workdir': workdir, 'family': c['model_family'],
+         'setting': c.get('setting') or c.get('corpus'), 'passes': c['model']['passes'],
+         'hidden': c['model']['hidden'], 'complete': False,
+         'epochs': max((l['epoch'] for l in lines), default=0),
+         'best_dev_so_far': 100 * max((l['dev_accuracy'] for l in lines), default=float('nan'))}
+  path = os.path.join(workdir, 'summary.json')
+  if os.path.exists(path):
+    with open(path) as f:
+      s = json.load(f)
+    if s.get('complete'):
+      tests = [100 * x['test_accuracy'] for x in s['seeds']]
+      row.update(complete=True, seeds=[x['seed'] for x in s['seeds']], test=tests,
+                 test_mean=sum(tests) / len(tests),
+                 test_std=(sum((t - sum(tests) / len(tests)) ** 2 for t in tests)
+                           / len(tests)) ** 0.5,
+                 dev=[100 * x['dev_accuracy'] for x in s['seeds']],
+                 best_seed_test=100 * s['test_accuracy'], epochs=s['epochs_run'],
+                 best_epochs=[x['best_epoch'] for x in s['seeds']],
+                 train_seconds=s['train_seconds'], ex_s=s['examples_per_second'],
+                 machine=s['machine'])
+  return row
+
+
+def _acc_cells(r: dict) -> str:
+  """'mean ± std | best-by-dev seed | seeds | epochs (best) | train s | ex/s' of a text run."""
+  if not r['complete']:
+    return (f"running: best dev {r['best_dev_so_far']:.1f} after {r['epochs']} epochs | – | – | "
+            f"{r['epochs']} | – | –")
+  return (f"**{r['test_mean']:.1f} ± {r['test_std']:.1f}** | {r['best_seed_test']:.1f} | "
+          f"{len(r['seeds'])} | {r['epochs']} ({', '.join(map(str, r['best_epochs']))}) | "
+          f"{r['train_seconds']:.0f} | {r['ex_s']:,.0f}")
+
+
+def _footer(rows: list[dict], note: str, command: str) -> list[str]:
+  machine = next((r['machine'] for r in rows if r.get('machine')), None)
+  seeds = sorted({s for r in rows for s in r.get('seeds', [])})
+  return (['', f'Seeds: {seeds}.' + (f' Machine: {machine}.' if machine else ''), note, '',
+           'Regenerate (the training commands, then this table):', '', '```', command, '```',
+           ''])
+
+
+_TEXT_HEAD = ('| {what} | passes | paper | ours: test mean ± std | best-by-dev seed | seeds | '
+              'epochs (best per seed) | train s | ex/s |\n|---|---:|---:|---:|---:|---:|---|'
+              '---:|---:|')
+
+
+def sst_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
+  """`results/sst_dmn.md`: binary and fine-grained test accuracy beside Kumar et al. Table 2,
+  and the passes ablation (fine-grained) beside its Table 4."""
+  rows = sorted((load_text_run(w) for w in workdirs),
+                key=lambda r: (r['setting'], r['passes']))
+  main = {'binary': paper.DMN_TABLE2_SST['DMN'][0], 'fine': paper.DMN_TABLE2_SST['DMN'][1]}
+  lines = ['# DMN on the Stanford Sentiment Treebank', '',
+           'Test accuracy (%) on full sentences, the best-by-dev epoch of every seed; mean ± std '
+           'over seeds, and the seed with the best dev accuracy. Training: every sentence plus a '
+           'fresh 50% of the phrase labels each epoch. Paper: Kumar et al. 2016, Tables 2 and 4.',
+           '', '## Table 2: binary and fine-grained', '', _TEXT_HEAD.format(what='setting')]
+  for r in rows:
+    if (r['setting'], r['passes']) in (('binary', 2), ('fine', 2)):
+      lines.append(f"| {r['setting']} | {r['passes']} | {main[r['setting']]} | {_acc_cells(r)} |")
+  lines += ['', 'Paper baselines (binary / fine): ' + ', '.join(
+      f'{k} {b} / {f}' for k, (b, f) in paper.DMN_TABLE2_SST.items() if k != 'DMN') + '.',
+      '', '## Table 4: fine-grained accuracy by the number of passes', '',
+      _TEXT_HEAD.format(what='setting')]
+  for r in rows:
+    if r['setting'] == 'fine':
+      lines.append(f"| fine | {r['passes']} | {paper.DMN_TABLE4_SST_FINE.get(r['passes'], '–')} | "
+                   f"{_acc_cells(r)} |")
+  lines += _footer(rows, note, command)
+  return '\n'.join(lines), rows
+
+
+def pos_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
+  """`results/pos_dmn.md`: UD English-EWT XPOS (and WSJ-sample) per-word test accuracy."""
+  rows = sorted((load_text_run(w) for w in workdirs), key=lambda r: (r['setting'], r['passes']))
+  ref = {'ud_ewt': f"UDPipe 2 {paper.EWT_XPOS_BASELINES['UDPipe 2']}",
+         'wsj_sample': '–'}
+  lines = ['# DMN part-of-speech tagging', '',
+           'Per-word test accuracy (%) of the best-by-dev epoch (mean ± std over seeds, and the '
+           'best-by-dev seed). `ud_ewt`: UD English-EWT XPOS (Penn Treebank tags), the official '
+           'split. `wsj_sample`: the NLTK WSJ sample with our file split (a sample: not the '
+           "standard WSJ sections the paper's 97.56 is measured on).", '',
+           _TEXT_HEAD.format(what='corpus').replace('| paper |', '| reference |')]
+  for r in rows:
+    lines.append(f"| {r['setting']} | {r['passes']} | {ref.get(r['setting'], '–')} | "
+                 f"{_acc_cells(r)} |")
+  lines += ['', 'UD English-EWT XPOS references: ' + ', '.join(
+      f'{k} {v}' for k, v in paper.EWT_XPOS_BASELINES.items()) + '. Paper (Kumar et al. 2016, '
+      'Table 3, WSJ sections 22-24, a different test set): ' + ', '.join(
+      f'{k} {v}' for k, v in paper.DMN_TABLE3_WSJ_POS.items()) + '.']
+  lines += _footer(rows, note, command)
+  return '\n'.join(lines), rows

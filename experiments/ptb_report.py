@@ -6,12 +6,9 @@
 A run still training shows its latest validation perplexity, marked as such.
 """
 
-import json
-import os
-
 from absl import app, flags
 
-from dmn_jax.report import lm_table
+from dmn_jax.report import lm_table, write_table
 from experiments import common
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, '`experiments.ptb_lm` run folders')
@@ -24,11 +21,7 @@ flags.mark_flags_as_required(['workdirs'])
 def main(argv):
   del argv
   text, rows = lm_table(_WORKDIRS.value, _COMMAND.value, _NOTE.value)
-  os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
-  with open(_OUT.value + '.md', 'w') as f:
-    f.write(text)
-  with open(_OUT.value + '.json', 'w') as f:
-    json.dump({'rows': rows, 'command': _COMMAND.value}, f, indent=1)
+  write_table(_OUT.value, text, rows, _COMMAND.value)
   print(text)
 
 

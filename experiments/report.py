@@ -1,34 +1,35 @@
-"""Writes a markdown (+ JSON) table of finished bAbI runs beside the DMN paper's Table 1.
+"""Writes a markdown (+ JSON) results table of finished runs beside the papers' figures.
 
-  python -m experiments.report --workdirs=runs/babi1,runs/babi2,runs/babi3 \
+  python -m experiments.report --workdirs=runs/babi1,runs/babi2 \
       --out=results/babi_dmn_single_seed --command="<the commands that made the workdirs>"
+  python -m experiments.report --kind=sst --workdirs=runs/sst_binary,runs/sst_fine,... \
+      --out=results/sst_dmn --command="..."
+  python -m experiments.report --kind=pos --workdirs=runs/pos_ewt --out=results/pos_dmn ...
 
-Each workdir must hold the `summary.json` and `config.json` of a finished run.
+--kind: babi (DMN Table 1, single-seed runs), sst (Tables 2 and 4), pos (Table 3 and UD EWT
+references). Each workdir holds a run's `config.json` (and `summary.json` once finished; an
+unfinished SST/POS run shows its best dev accuracy so far, marked as running).
 """
-
-import json
-import os
 
 from absl import app, flags
 
-from dmn_jax.report import make_table
+from dmn_jax import report
 from experiments import common
 
-_WORKDIRS = flags.DEFINE_list('workdirs', None, 'finished run folders')
+_KIND = flags.DEFINE_enum('kind', 'babi', ['babi', 'sst', 'pos'], 'which table')
+_WORKDIRS = flags.DEFINE_list('workdirs', None, 'run folders')
 _OUT = flags.DEFINE_string('out', None, 'output path without extension (.md and .json written)')
 _COMMAND = flags.DEFINE_string('command', '', 'the command(s) that produced the workdirs')
 _NOTE = flags.DEFINE_string('note', '', 'a sentence on how the runs were made (e.g. shared cores)')
 flags.mark_flags_as_required(['workdirs', 'out'])
 
+_TABLES = {'babi': report.make_table, 'sst': report.sst_table, 'pos': report.pos_table}
+
 
 def main(argv):
   del argv
-  text, rows = make_table(_WORKDIRS.value, _COMMAND.value, _NOTE.value)
-  os.makedirs(os.path.dirname(_OUT.value) or '.', exist_ok=True)
-  with open(_OUT.value + '.md', 'w') as f:
-    f.write(text)
-  with open(_OUT.value + '.json', 'w') as f:
-    json.dump({'rows': rows, 'command': _COMMAND.value}, f, indent=1)
+  text, rows = _TABLES[_KIND.value](_WORKDIRS.value, _COMMAND.value, _NOTE.value)
+  report.write_table(_OUT.value, text, rows, _COMMAND.value)
   print(text)
 
 
