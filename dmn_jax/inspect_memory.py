@@ -71,14 +71,15 @@ def plot_attention(avg: np.ndarray, path: str, title: str) -> None:
   import matplotlib.pyplot as plt
 
   hops, m = avg.shape
-  fig, axes = plt.subplots(1, hops, figsize=(2.2 * hops, 2.4), sharey=True, squeeze=False)
+  fig, axes = plt.subplots(1, hops, figsize=(max(6.0, 2.2 * hops), 2.6), sharey=True,
+                           squeeze=False)
   for k, ax in enumerate(axes[0]):
     ax.bar(np.arange(1, m + 1), avg[k], width=1.0, color='tab:blue')
     ax.set_title(f'hop {k + 1}', fontsize=9)
     ax.set_xlabel('memory position', fontsize=8)
     ax.tick_params(labelsize=7)
   axes[0][0].set_ylabel('mean attention', fontsize=8)
-  fig.suptitle(title, fontsize=9)
+  fig.suptitle(title, fontsize=8)
   fig.tight_layout()
   os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
   fig.savefig(path, dpi=120)
