@@ -129,6 +129,16 @@ def _text_checks(cfg):
   ]
 
 
+def _text_family(name, load, terms, describe, checks, train_rows=None) -> 'Family':
+  """A single-sentence DMN family: no gate supervision, answers from the first epoch, the
+  shared checks plus the task's own (`checks(cfg)` -> [(ok, message)])."""
+  extra = {} if train_rows is None else {'train_rows': train_rows}
+  return Family(name=name, load=load, init=dmn.init, terms=terms,
+                objective=lambda t, c: losses.objective(t, c['loss_weights']),
+                controls=_text_controls, checks=lambda cfg: _text_checks(cfg) + checks(cfg),
+                describe=describe, **extra)
+
+
 def _sst_load(cfg):
   return sst.load(cfg.data_dir, cfg.setting, cfg.glove, cfg.model.embed_dim, cfg.seed)
 
@@ -148,15 +158,13 @@ def _sst_describe(cfg, data, spec):
           f"{'; GloVe ' + cfg.glove if cfg.glove else ''}")
 
 
-DMN_SST = Family(name='dmn_sst', load=_sst_load, init=dmn.init, terms=_dmn_terms,
-                 objective=lambda terms, c: losses.objective(terms, c['loss_weights']),
-                 controls=_text_controls,
-                 checks=lambda cfg: _text_checks(cfg) + [
-                     (cfg.setting in ('fine', 'binary'),
-                      f"setting must be 'fine' or 'binary', got {cfg.setting!r}"),
-                     (cfg.model.get('head', 'answer') == 'answer', "SST needs model.head='answer'"),
-                     (0 < cfg.train.phrase_fraction <= 1, 'train.phrase_fraction must be in (0, 1]')],
-                 describe=_sst_describe, train_rows=_sst_rows)
+DMN_SST = _text_family(
+    'dmn_sst', _sst_load, _dmn_terms, _sst_describe, train_rows=_sst_rows,
+    checks=lambda cfg: [
+        (cfg.setting in ('fine', 'binary'),
+         f"setting must be 'fine' or 'binary', got {cfg.setting!r}"),
+        (cfg.model.get('head', 'answer') == 'answer', "SST needs model.head='answer'"),
+        (0 < cfg.train.phrase_fraction <= 1, 'train.phrase_fraction must be in (0, 1]')])
 
 
 def _pos_load(cfg):
@@ -177,15 +185,13 @@ def _pos_describe(cfg, data, spec):
           f"<= {spec.max_story_tokens} words a sentence{'; GloVe ' + cfg.glove if cfg.glove else ''}")
 
 
-DMN_POS = Family(name='dmn_pos', load=_pos_load, init=dmn.init, terms=_pos_terms,
-                 objective=lambda terms, c: losses.objective(terms, c['loss_weights']),
-                 controls=_text_controls,
-                 checks=lambda cfg: _text_checks(cfg) + [
-                     (cfg.model.get('head') == 'tagging', "POS tagging needs model.head='tagging'"),
-                     (cfg.model.attention == 'gru' or cfg.model.passes == 0,
-                      "the tagging head reads the attention GRU's states: model.attention='gru'"),
-                     (cfg.corpus in pos.CORPORA, f'corpus must be one of {pos.CORPORA}')],
-                 describe=_pos_describe)
+DMN_POS = _text_family(
+    'dmn_pos', _pos_load, _pos_terms, _pos_describe,
+    checks=lambda cfg: [
+        (cfg.model.get('head') == 'tagging', "POS tagging needs model.head='tagging'"),
+        (cfg.model.attention == 'gru' or cfg.model.passes == 0,
+         "the tagging head reads the attention GRU's states: model.attention='gru'"),
+        (cfg.corpus in pos.CORPORA, f'corpus must be one of {pos.CORPORA}')])
 
 
 # ---------------------------------------------------------------------------------------------

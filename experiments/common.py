@@ -34,9 +34,10 @@ def run_cli(fn):
     _fail(' '.join(str(e).split()))
 
 
-def train_entry(default_config: str, what: str):
+def train_entry(default_config: str, what: str, report=None):
   """`main` of an entry point that trains one config (`--config`, `--workdir`) and prints its
-  summary: the DMN on SST or POS tagging. Define the flags once, at import."""
+  summary: the DMN on SST or POS tagging, the MemN2N language model. `report(summary)` prints
+  extra figures of a finished run (perplexity). Define the flags once, at import."""
   from absl import app
   from ml_collections import config_flags
   from dmn_jax import train
@@ -51,7 +52,9 @@ def train_entry(default_config: str, what: str):
 
     def go():
       train.validate_config(config.value)
-      train.train_and_evaluate(config.value, workdir.value)
+      summary = train.train_and_evaluate(config.value, workdir.value)
+      if report is not None and summary.get('complete'):
+        report(summary)
 
     run_cli(go)
 

@@ -9,32 +9,20 @@ word) of the params of the epoch with the best validation accuracy (ties: lower 
 
 import math
 
-from absl import app, flags
-from ml_collections import config_flags
+from absl import app
 
-from dmn_jax import train
 from experiments import common
 
-_CONFIG = config_flags.DEFINE_config_file(
-    'config', 'experiments/configs/ptb_memn2n.py', 'language-model config', lock_config=True)
-_WORKDIR = flags.DEFINE_string('workdir', None, 'checkpoints, metrics and summary go here')
-flags.mark_flags_as_required(['workdir'])
+
+def _perplexities(s):
+  chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
+  print(f"validation perplexity {math.exp(chosen['dev_answer_loss']):.1f}, test perplexity "
+        f"{math.exp(chosen['test_answer_loss']):.1f} ({s['examples_per_second']:,.0f} "
+        f"words/s, train {s['train_seconds']:.0f} s)")
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {argv[1:]}')
-
-  def go():
-    s = train.train_and_evaluate(_CONFIG.value, _WORKDIR.value)
-    if s.get('complete'):
-      chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
-      print(f"validation perplexity {math.exp(chosen['dev_answer_loss']):.1f}, test perplexity "
-            f"{math.exp(chosen['test_answer_loss']):.1f} ({s['examples_per_second']:,.0f} "
-            f"words/s, train {s['train_seconds']:.0f} s)")
-
-  common.run_cli(go)
-
+main = common.train_entry('experiments/configs/ptb_memn2n.py', 'language-model config',
+                          report=_perplexities)
 
 if __name__ == '__main__':
   app.run(main, flags_parser=common.parse_flags)
