@@ -27,7 +27,7 @@ def get_config(arg=None):
   c.glove = 'kumo'
   c.max_len = 80                                # longer sentences are tagged in pieces
   c.seed = 0
-  c.num_seeds = 1
+  c.num_seeds = 3
 
   c.model = ml_collections.ConfigDict()
   c.model.embed_dim = 50
@@ -59,4 +59,5 @@ def get_config(arg=None):
   if a.tiny:
     c.model.hidden = c.model.gate_hidden = 16
     c.train.num_epochs, c.train.patience = 2, 2
+    c.num_seeds = 1
   return c
