@@ -113,16 +113,20 @@ def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str,
   return (weights * x).sum(-2)
 
 
-def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, extra: int) -> jax.Array:
+def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, fraction: float) -> jax.Array:
   """Temporal indices with random empty memories (the paper's "random noise", §4.1).
 
-  Draws nb ~ U{0..extra} empty slots and gives the n_real real memories sorted distinct indices
-  drawn uniformly from 0..n_real + nb − 1, as if nb empty memories were interleaved among them.
+  Draws nb ~ U{0..ceil(fraction · n_real)} empty memories — a share of the story's own
+  sentences, as the authors' code does, so it does not depend on how far the memory is padded
+  or cropped (length buckets) — and gives the n_real real memories sorted distinct indices drawn
+  uniformly from 0..n_real + nb − 1, as if the nb empty memories were interleaved among them.
   Returns <int32>[slots] (entries past n_real: their slot number, unused).
   """
   k_nb, k_pos = jax.random.split(key)
-  nb = jax.random.randint(k_nb, (), 0, extra + 1)
-  total = slots + extra
+  per_mille = round(1000 * fraction)                  # exact integer ceil(fraction · n_real)
+  most = (n_real.astype(jnp.int32) * per_mille + 999) // 1000
+  nb = jax.random.randint(k_nb, (), 0, most + 1)
+  total = slots + math.ceil(fraction * slots)         # a static bound on n_real + nb
   scores = jax.random.uniform(k_pos, (total,))
   valid = jnp.arange(total) < n_real + nb
   picked = jnp.argsort(jnp.where(valid, scores, 2.0))[:slots]        # random distinct positions
@@ -159,7 +163,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
   m_slots = mem.shape[0]
   times = jnp.arange(m_slots)
   if train and cfg.random_noise > 0 and key is not None:
-    times = noisy_times(key, mask.sum(), m_slots, math.ceil(cfg.random_noise * m_slots))
+    times = noisy_times(key, mask.sum(), m_slots, cfg.random_noise)
   if cfg.get('query', 'question') == 'constant':     # the language model: u = 0.1 · 1
     u = jnp.full((cfg.embed_dim,), 0.1)
   else:
