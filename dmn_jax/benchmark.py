@@ -1,4 +1,4 @@
-"""Timing of the jit-compiled DMN train step (used by `python -m experiments.bench`)."""
+"""Timing of the jit-compiled train step (any family) (used by `python -m experiments.bench`)."""
 
 import time
 
@@ -15,7 +15,9 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
 
   The step is the one `train.train_and_evaluate` runs: vmapped over `num_seeds` seeds, each on
   its own batch of `batch_size`. Times at least 3 steps and at least `seconds`, after one
-  warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per step).
+  warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per step). With
+  train.length_buckets > 1 every batch is cropped to the split's longest story (the largest
+  bucket: the most a training step pays; shorter buckets are cheaper), as training crops it.
   """
   tx = make_optimizer(cfg.train)
   seeds = [cfg.seed + i for i in range(num_seeds)]
@@ -24,6 +26,9 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   n = batching.num_examples(data['train'])
   batches = list(train.seed_batches(data['train'], batch_size,
                                     [batching.epoch_order(n, s, 0) for s in seeds]))
+  if cfg.train.get('length_buckets', 1) > 1:
+    longest = batching.length_buckets(data['train'], cfg.train.length_buckets)[-1]
+    batches = [batching.crop(b, longest) for b in batches]
   w = train.stack_controls([train.controls(cfg, 0)] * num_seeds)
   active = np.ones((num_seeds,), bool)
   t0 = time.perf_counter()

@@ -49,6 +49,10 @@ def main(argv):
   m = cfg.model
   model = (f'hidden {m.hidden}, passes {m.passes}, attention {m.attention}' if family.name == 'dmn'
            else f'd {m.embed_dim}, {m.hops} hops, {m.tying} tying, {m.encoding}')
+  if cfg.train.get('length_buckets', 1) > 1:
+    from dmn_jax.data import batching
+    longest = batching.length_buckets(data['train'], cfg.train.length_buckets)[-1]
+    model += f'; batches cropped to the longest story ({batching.bucket_shape(longest)})'
   lines = [
       f'{family.name} train step ({model}); {family.describe(cfg, data, spec)}; {machine}',
       '',
