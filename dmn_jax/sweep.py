@@ -486,6 +486,10 @@ def write_table(sweep_cfg, cells, root: str, command: str) -> str:
   if sweep_cfg.table not in TABLES:
     raise ConfigError(f"sweep table must be one of {sorted(TABLES)}, got {sweep_cfg.table!r}")
   text, obj = TABLES[sweep_cfg.table](cells, root, sweep_cfg.cells_dir, command)
+  note = sweep_cfg.get('note', '')
+  if note:                                  # a sentence about how the cells were made
+    text = text.replace('\nMachine: ', f'\n{note}\n\nMachine: ', 1)
+    obj['note'] = note
   obj['command'] = command
   out = sweep_cfg.out
   os.makedirs(os.path.dirname(out) or '.', exist_ok=True)

@@ -31,6 +31,11 @@ def get_config(arg=None):
   c.grid_values = ()
   c.overrides = ml_collections.ConfigDict()
   c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
+  c.note = ('The two "PE LS RN joint" cells (1k, 10k) were trained before random noise was tied '
+            'to the story length (commit "MemN2N random noise: at most ceil(10% of the story\'s '
+            'sentences)"): up to 10% of the length bucket\'s memory size in empty memories, more '
+            'than the paper\'s for short stories. The per-task cells use the current rule; the hop '
+            'cells have no noise.')
   # Joint training (one model for all tasks; d = 50, LS 30 epochs then 60, lr halved every 15).
   # Restarts cut to this CPU's budget (the paper: 10): 5 for "PE LS RN joint", 2 for 10k and
   # for the hop ablation.
