@@ -106,7 +106,7 @@ def dmn_gates(params, example: dict[str, np.ndarray], model_cfg) -> tuple[np.nda
     g = np.exp(z - z.max(-1, keepdims=True))
     g = g / g.sum(-1, keepdims=True)
   else:
-    g = 1 / (1 + np.exp(-logits))
+    g = 0.5 * (1.0 + np.tanh(0.5 * logits))                          # σ, no overflow
   g = np.where(mask, g, 0.0)
   return g.astype(np.float32), np.asarray(out['prediction'][0])
 
