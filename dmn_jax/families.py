@@ -140,7 +140,8 @@ def _text_family(name, load, terms, describe, checks, train_rows=None) -> 'Famil
 
 
 def _sst_load(cfg):
-  return sst.load(cfg.data_dir, cfg.setting, cfg.glove, cfg.model.embed_dim, cfg.seed)
+  return sst.load(cfg.data_dir, cfg.setting, cfg.glove, cfg.model.embed_dim, cfg.seed,
+                  cfg.get('glove_vocab', False))
 
 
 def _sst_rows(cfg, arrays, epoch):
@@ -169,7 +170,7 @@ DMN_SST = _text_family(
 
 def _pos_load(cfg):
   return pos.load(cfg.data_dir, cfg.corpus, cfg.glove, cfg.model.embed_dim, cfg.seed,
-                  cfg.get('max_len') or None)
+                  cfg.get('max_len') or None, cfg.get('glove_vocab', False))
 
 
 def _pos_terms(params, batch, keys, model_cfg, *, train, controls):

@@ -48,7 +48,7 @@ RESUMABLE_CHANGES = ('data_dir',)
 # before the key existed: a recorded config without the key equals a config with this value.
 NEUTRAL_DEFAULTS = {'num_seeds': 1, 'model.end_pass': False, 'model.fact_fusion': 'none',
                     'train.length_buckets': 1, 'model.fact_time': False,
-                    'babi_train_fallback': ''}
+                    'babi_train_fallback': '', 'glove_vocab': False}
 
 
 def controls(cfg, epoch: int, seed_meta: dict | None = None) -> dict[str, np.ndarray]:

@@ -63,6 +63,14 @@ def _text(path: str, wanted: set[str]) -> tuple[np.ndarray, list[str]]:
   return (np.stack(rows) if rows else np.zeros((0, dim), np.float32)), words
 
 
+def known_words(candidates: set[str], source: str) -> set[str]:
+  """The candidates GloVe has a vector for (as is or lowercased)."""
+  wanted = set(candidates) | {w.lower() for w in candidates}
+  words = _kumo()[1] if source == 'kumo' else _text(source, wanted)[1]
+  have = set(words) & wanted
+  return {w for w in candidates if w in have or w.lower() in have}
+
+
 def embedding_init(vocab: Sequence[str], source: str, rng: np.random.Generator,
                    dim: int | None = None) -> tuple[np.ndarray, np.ndarray]:
   """(table <float32>[V, d], found <bool>[V]): row i the GloVe vector of vocab[i] (as is, else

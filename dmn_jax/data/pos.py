@@ -21,7 +21,6 @@ from typing import Sequence
 import numpy as np
 
 from dmn_jax.data import download, text, trees
-from dmn_jax.data.vocab import Vocab
 from dmn_jax.errors import ConfigError, DataError
 
 Sentence = list[tuple[str, str]]                 # (word, tag)
@@ -122,19 +121,21 @@ def read_corpus(data_dir: str | None, corpus: str) -> dict[str, list[Sentence]]:
 
 
 def load(data_dir: str | None, corpus: str, glove_source: str = '', embed_dim: int = 50,
-         seed: int = 0, max_len: int | None = None
+         seed: int = 0, max_len: int | None = None, glove_vocab: bool = False
          ) -> tuple[dict[str, dict[str, np.ndarray]], text.TextSpec]:
   """{'train', 'dev', 'test'} DMN tagging arrays (`dmn_jax.data.text`, tags [B, S]) and spec.
 
   The tag set is every tag of the three splits (a closed schema); the vocabulary holds the
-  training words. Sentences longer than `max_len` (None: the longest) are split into pieces.
+  training words (and, with `glove_vocab`, the dev/test words GloVe knows). Sentences longer than `max_len` (None: the longest) are split into pieces.
   """
   sents = read_corpus(data_dir, corpus)
   tags = tuple(sorted({t for split in sents.values() for s in split for _, t in s}))
   tag_id = {t: i for i, t in enumerate(tags)}
   longest = max(len(s) for split in sents.values() for s in split)
   max_len = max_len or longest
-  vocab = Vocab.build([[text.norm_word(w) for w, _ in s] for s in sents['train']] + [[QUESTION]])
+  words = {k: [[text.norm_word(w) for w, _ in s] for s in v] for k, v in sents.items()}
+  vocab = text.build_vocab(words['train'], words['dev'] + words['test'], QUESTION, glove_source,
+                           glove_vocab)
   out = {}
   for name, split in sents.items():  # (tags [B, S], tag_mask = the real words)
     pieces = [s[i:i + max_len] for s in split for i in range(0, len(s), max_len)]

@@ -18,7 +18,6 @@ from typing import Sequence
 import numpy as np
 
 from dmn_jax.data import download, text, trees
-from dmn_jax.data.vocab import Vocab
 from dmn_jax.errors import DataError
 
 FINE_CLASSES = ('very negative', 'negative', 'neutral', 'positive', 'very positive')
@@ -107,17 +106,21 @@ QUESTION = '<sentiment>'
 
 
 def load(data_dir: str | None, setting: str, glove_source: str = '', embed_dim: int = 50,
-         seed: int = 0) -> tuple[dict[str, dict[str, np.ndarray]], text.TextSpec]:
+         seed: int = 0, glove_vocab: bool = False
+         ) -> tuple[dict[str, dict[str, np.ndarray]], text.TextSpec]:
   """{'train', 'dev', 'test'} DMN arrays (`dmn_jax.data.text`) and their spec.
 
   train: every sentence and every distinct phrase of the training trees whose label the
   setting keeps, with `is_root` <bool>[N] (see `phrase_subsample`); dev and test: sentences
-  (roots) only. The vocabulary holds the training words.
+  (roots) only. The vocabulary holds the training words (and, with `glove_vocab`, the dev/test
+  words GloVe knows: `text.build_vocab`).
   """
   splits = load_splits(data_dir)
   rows = {name: examples(tp, setting, phrases=(name == 'train')) for name, tp in splits.items()}
   norm = lambda ws: [text.norm_word(w) for w in ws]
-  vocab = Vocab.build([norm(w) for w, _, _ in rows['train']] + [[QUESTION]])
+  vocab = text.build_vocab([norm(w) for w, _, _ in rows['train']],
+                           [norm(w) for n in ('dev', 'test') for w, _, _ in rows[n]], QUESTION,
+                           glove_source, glove_vocab)
   max_len = max(len(w) for r in rows.values() for w, _, _ in r)
   out = {}
   for name, r in rows.items():

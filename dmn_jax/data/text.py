@@ -75,6 +75,21 @@ def norm_word(w: str) -> str:
           '-RCB-': '}'}.get(w, w)
 
 
+def build_vocab(train: Sequence[Sequence[str]], others: Sequence[Sequence[str]], question: str,
+                glove_source: str = '', glove_vocab: bool = False) -> Vocab:
+  """The training words (+ the question token); with `glove_vocab`, also every word of `others`
+  (dev / test sentences; no labels are read) that GloVe has a vector for, so a word unseen in
+  training starts from its pretrained vector instead of <unk> (as a tagger using the whole
+  pretrained vocabulary would)."""
+  vocab = Vocab.build(list(train) + [[question]])
+  if not (glove_vocab and glove_source):
+    return vocab
+  from dmn_jax.data import glove
+  unseen = {w for s in others for w in s if w not in vocab}
+  extra = sorted(glove.known_words(unseen, glove_source))
+  return Vocab(vocab.words + tuple(extra))
+
+
 def embed_table(vocab: Vocab, glove_source: str, dim: int, seed: int) -> np.ndarray | None:
   """GloVe rows for the vocabulary ('' = none: the model's own random init)."""
   if not glove_source:

@@ -25,6 +25,7 @@ def get_config(arg=None):
   c.corpus = 'ud_ewt' if a.ud_ewt else 'wsj_sample'
   c.data_dir = config_dict.placeholder(str)
   c.glove = 'kumo'
+  c.glove_vocab = False                         # + dev/test words GloVe knows (no labels read)
   c.max_len = 80                                # longer sentences are tagged in pieces
   c.seed = 0
   c.num_seeds = 3

@@ -26,6 +26,7 @@ def get_config(arg=None):
   c.setting = 'fine' if a.fine else 'binary'
   c.data_dir = config_dict.placeholder(str)
   c.glove = 'kumo'                              # 'kumo' | a GloVe text file | '' (random)
+  c.glove_vocab = False                         # + dev/test words GloVe knows (no labels read)
   c.seed = 0
   c.num_seeds = 3
 

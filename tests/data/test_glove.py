@@ -32,3 +32,17 @@ def test_kumo_package_vectors():
                                       np.random.default_rng(0))
   assert table.shape == (3, 50) and found.tolist() == [False, True, True]
   np.testing.assert_allclose(table[1, :4], [0.418, 0.24968, -0.41242, 0.1217], rtol=1e-5)
+
+
+def test_glove_vocab_adds_only_dev_test_words_glove_knows(tmp_path):
+  from dmn_jax.data import text
+  p = tmp_path / 'g.txt'
+  p.write_text('the 0.1 0.2 0.3\nsplendid 1.0 -1.0 0.5\n')
+  train, others = [['the', 'film']], [['a', 'Splendid', 'film'], ['zyzzyva']]
+  plain = text.build_vocab(train, others, '<q>', str(p))
+  assert 'Splendid' not in plain and 'film' in plain and '<q>' in plain
+  v = text.build_vocab(train, others, '<q>', str(p), glove_vocab=True)
+  assert v.words[:len(plain)] == plain.words                   # training ids unchanged
+  assert set(v.words[len(plain):]) == {'Splendid'}              # known lowercased; not zyzzyva
+  table, found = glove.embedding_init(list(v.words), str(p), np.random.default_rng(0))
+  np.testing.assert_allclose(table[v.encode(['Splendid'])[0]], [1.0, -1.0, 0.5])
