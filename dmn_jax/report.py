@@ -140,6 +140,7 @@ def load_text_run(workdir: str) -> dict:
       lines = [json.loads(l) for l in f if l.strip()]
   row = {'workdir': workdir, 'family': c['model_family'],
          'setting': c.get('setting') or c.get('corpus'), 'passes': c['model']['passes'],
+         'glove_vocab': bool(c.get('glove_vocab', False)),
          'hidden': c['model']['hidden'], 'complete': False,
          'epochs': max((l['epoch'] for l in lines), default=0),
          'best_dev_so_far': 100 * max((l['dev_accuracy'] for l in lines), default=float('nan'))}
@@ -159,6 +160,11 @@ def load_text_run(workdir: str) -> dict:
                  train_seconds=s['train_seconds'], ex_s=s['examples_per_second'],
                  machine=s['machine'])
   return row
+
+
+def _name(r: dict) -> str:
+  """The setting or corpus, marked when dev/test words GloVe knows joined the vocabulary."""
+  return r['setting'] + (' (+ GloVe vocab)' if r['glove_vocab'] else '')
 
 
 def _acc_cells(r: dict) -> str:
@@ -188,7 +194,7 @@ def sst_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, l
   """`results/sst_dmn.md`: binary and fine-grained test accuracy beside Kumar et al. Table 2,
   and the passes ablation (fine-grained) beside its Table 4."""
   rows = sorted((load_text_run(w) for w in workdirs),
-                key=lambda r: (r['setting'], r['passes']))
+                key=lambda r: (r['setting'], r['passes'], r['glove_vocab']))
   main = {'binary': paper.DMN_TABLE2_SST['DMN'][0], 'fine': paper.DMN_TABLE2_SST['DMN'][1]}
   lines = ['# DMN on the Stanford Sentiment Treebank', '',
            'Test accuracy (%) on full sentences, the best-by-dev epoch of every seed; mean ± std '
@@ -196,23 +202,24 @@ def sst_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, l
            'fresh 50% of the phrase labels each epoch. Paper: Kumar et al. 2016, Tables 2 and 4.',
            '', '## Table 2: binary and fine-grained', '', _TEXT_HEAD.format(what='setting')]
   for r in rows:
-    if (r['setting'], r['passes']) in (('binary', 2), ('fine', 2)):
-      lines.append(f"| {r['setting']} | {r['passes']} | {main[r['setting']]} | {_acc_cells(r)} |")
+    if r['passes'] == 2:
+      lines.append(f"| {_name(r)} | {r['passes']} | {main[r['setting']]} | {_acc_cells(r)} |")
   lines += ['', 'Paper baselines (binary / fine): ' + ', '.join(
       f'{k} {b} / {f}' for k, (b, f) in paper.DMN_TABLE2_SST.items() if k != 'DMN') + '.',
       '', '## Table 4: fine-grained accuracy by the number of passes', '',
       _TEXT_HEAD.format(what='setting')]
   for r in rows:
     if r['setting'] == 'fine':
-      lines.append(f"| fine | {r['passes']} | {paper.DMN_TABLE4_SST_FINE.get(r['passes'], '–')} | "
-                   f"{_acc_cells(r)} |")
+      ref = paper.DMN_TABLE4_SST_FINE.get(r['passes'], '–')
+      lines.append(f"| {_name(r)} | {r['passes']} | {ref} | {_acc_cells(r)} |")
   lines += _footer(rows, note, command)
   return '\n'.join(lines), rows
 
 
 def pos_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
   """`results/pos_dmn.md`: UD English-EWT XPOS (and WSJ-sample) per-word test accuracy."""
-  rows = sorted((load_text_run(w) for w in workdirs), key=lambda r: (r['setting'], r['passes']))
+  rows = sorted((load_text_run(w) for w in workdirs),
+                key=lambda r: (r['setting'], r['passes'], r['glove_vocab']))
   ref = {'ud_ewt': f"UDPipe 2 {paper.EWT_XPOS_BASELINES['UDPipe 2']}",
          'wsj_sample': '–'}
   lines = ['# DMN part-of-speech tagging', '',
@@ -222,7 +229,7 @@ def pos_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, l
            "standard WSJ sections the paper's 97.56 is measured on).", '',
            _TEXT_HEAD.format(what='corpus').replace('| paper |', '| reference |')]
   for r in rows:
-    lines.append(f"| {r['setting']} | {r['passes']} | {ref.get(r['setting'], '–')} | "
+    lines.append(f"| {_name(r)} | {r['passes']} | {ref.get(r['setting'], '–')} | "
                  f"{_acc_cells(r)} |")
   lines += ['', 'UD English-EWT XPOS references: ' + ', '.join(
       f'{k} {v}' for k, v in paper.EWT_XPOS_BASELINES.items()) + '. Paper (Kumar et al. 2016, '

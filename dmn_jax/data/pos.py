@@ -126,7 +126,8 @@ def load(data_dir: str | None, corpus: str, glove_source: str = '', embed_dim: i
   """{'train', 'dev', 'test'} DMN tagging arrays (`dmn_jax.data.text`, tags [B, S]) and spec.
 
   The tag set is every tag of the three splits (a closed schema); the vocabulary holds the
-  training words (and, with `glove_vocab`, the dev/test words GloVe knows). Sentences longer than `max_len` (None: the longest) are split into pieces.
+  training words (and, with `glove_vocab`, the dev/test words GloVe knows). Sentences longer
+  than `max_len` (None: the longest) are split into pieces.
   """
   sents = read_corpus(data_dir, corpus)
   tags = tuple(sorted({t for split in sents.values() for s in split for _, t in s}))
