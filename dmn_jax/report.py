@@ -141,6 +141,8 @@ def load_text_run(workdir: str) -> dict:
   row = {'workdir': workdir, 'family': c['model_family'],
          'setting': c.get('setting') or c.get('corpus'), 'passes': c['model']['passes'],
          'glove_vocab': bool(c.get('glove_vocab', False)),
+         'choices': {k: (c['model'] if k.startswith('model.') else c).get(
+                         k.split('.')[-1], _CHOICE_DEFAULTS.get(k)) for k in _CHOICES},
          'hidden': c['model']['hidden'], 'complete': False,
          'epochs': max((l['epoch'] for l in lines), default=0),
          'best_dev_so_far': 100 * max((l['dev_accuracy'] for l in lines), default=float('nan'))}
@@ -162,6 +164,28 @@ def load_text_run(workdir: str) -> dict:
   return row
 
 
+_CHOICES = ('model.gate_norm', 'model.attention', 'model.dropout', 'model.hidden', 'glove_vocab')
+_CHOICE_DEFAULTS = {'model.gate_norm': 'sigmoid', 'glove_vocab': False}   # keys added later
+
+
+def _split_variants(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+  """(main rows, variants): a variant has a main row's setting and passes but other
+  `_CHOICES`; the main row of a (setting, passes) is the one with the most seeds."""
+  main = {}
+  for r in rows:
+    key = (r['setting'], r['passes'])
+    if key not in main or len(r.get('seeds', [])) > len(main[key].get('seeds', [])):
+      main[key] = r
+  variants = []
+  for r in rows:
+    m = main[(r['setting'], r['passes'])]
+    if r is not m and r['choices'] != m['choices']:
+      r['differs'] = ', '.join(f'{k}={r["choices"][k]}' for k in _CHOICES
+                               if r['choices'][k] != m['choices'][k])
+      variants.append(r)
+  return [r for r in rows if r not in variants], variants
+
+
 def _name(r: dict) -> str:
   """The setting or corpus, marked when dev/test words GloVe knows joined the vocabulary."""
   return r['setting'] + (' (+ GloVe vocab)' if r['glove_vocab'] else '')
@@ -172,7 +196,8 @@ def _acc_cells(r: dict) -> str:
   if not r['complete']:
     return (f"running: best dev {r['best_dev_so_far']:.1f} after {r['epochs']} epochs | – | – | "
             f"{r['epochs']} | – | –")
-  return (f"**{r['test_mean']:.1f} ± {r['test_std']:.1f}** | {r['best_seed_test']:.1f} | "
+  spread = f" ± {r['test_std']:.1f}" if len(r['seeds']) > 1 else ''
+  return (f"**{r['test_mean']:.1f}{spread}** | {r['best_seed_test']:.1f} | "
           f"{len(r['seeds'])} | {r['epochs']} ({', '.join(map(str, r['best_epochs']))}) | "
           f"{r['train_seconds']:.0f} | {r['ex_s']:,.0f}")
 
@@ -192,9 +217,10 @@ _TEXT_HEAD = ('| {what} | passes | paper | ours: test mean ± std | best-by-dev 
 
 def sst_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
   """`results/sst_dmn.md`: binary and fine-grained test accuracy beside Kumar et al. Table 2,
-  and the passes ablation (fine-grained) beside its Table 4."""
+  the passes ablation (fine-grained) beside its Table 4, and other settings tried."""
   rows = sorted((load_text_run(w) for w in workdirs),
                 key=lambda r: (r['setting'], r['passes'], r['glove_vocab']))
+  rows, variants = _split_variants(rows)
   main = {'binary': paper.DMN_TABLE2_SST['DMN'][0], 'fine': paper.DMN_TABLE2_SST['DMN'][1]}
   lines = ['# DMN on the Stanford Sentiment Treebank', '',
            'Test accuracy (%) on full sentences, the best-by-dev epoch of every seed; mean ± std '
@@ -212,8 +238,19 @@ def sst_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, l
     if r['setting'] == 'fine':
       ref = paper.DMN_TABLE4_SST_FINE.get(r['passes'], '–')
       lines.append(f"| {_name(r)} | {r['passes']} | {ref} | {_acc_cells(r)} |")
-  lines += _footer(rows, note, command)
-  return '\n'.join(lines), rows
+  if variants:
+    lines += ['', '## Other settings tried (compare on dev; test shown for the record)', '',
+              '| setting | passes | changed | dev (best-by-dev seed) | ours: test mean ± std | '
+              'best-by-dev seed | seeds | epochs (best per seed) | train s | ex/s |',
+              '|---|---:|---|---:|---:|---:|---:|---|---:|---:|']
+    bases = [m for m in rows if any((v['setting'], v['passes']) == (m['setting'], m['passes'])
+                                    for v in variants)]
+    for r in bases + variants:
+      dev = f"{max(r['dev']):.1f}" if r['complete'] else '–'
+      what = r.get('differs', 'none (the row above)')
+      lines.append(f"| {_name(r)} | {r['passes']} | {what} | {dev} | {_acc_cells(r)} |")
+  lines += _footer(rows + variants, note, command)
+  return '\n'.join(lines), rows + variants
 
 
 def pos_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:

@@ -61,8 +61,19 @@ def test_sst_learns_a_toy_treebank_and_samples_phrases(tmp_path, setting):
       100 * s['test_accuracy_mean'])
   row_lines = [l for l in text.splitlines() if l.startswith(f'| {setting} | 2 |')]
   assert len(row_lines) == (2 if setting == 'fine' else 1)
-  assert all(f"{rows[0]['test_mean']:.1f} ±" in l and ('52.1' if setting == 'fine' else '88.6')
+  assert all(f"**{rows[0]['test_mean']:.1f}**" in l and ('52.1' if setting == 'fine' else '88.6')
              in l for l in row_lines) and 'CMD' in text
+  # A run of the same setting and passes with another choice is listed apart, with the change.
+  import shutil
+  shutil.copytree(tmp_path / 'w', tmp_path / 'w_drop', ignore=shutil.ignore_patterns('ckpt'))
+  c = json.loads((tmp_path / 'w_drop' / 'config.json').read_text())
+  c['model']['dropout'] = 0.5
+  (tmp_path / 'w_drop' / 'config.json').write_text(json.dumps(c))
+  text, rows = report.sst_table([str(tmp_path / 'w'), str(tmp_path / 'w_drop')], 'CMD')
+  main_part, tried = text.split('## Other settings tried')
+  assert len([l for l in main_part.splitlines() if l.startswith(f'| {setting} | 2 |')]) == len(
+      row_lines)
+  assert '| model.dropout=0.5 |' in tried and '| none (the row above) |' in tried
   if setting == 'binary':
     _check_gates(cfg, tmp_path)
 
@@ -132,4 +143,4 @@ def test_pos_tagger_learns_a_toy_grammar(tmp_path):
   assert s['test_accuracy'] >= 0.95, s['test_accuracy']
   text, rows = report.pos_table([str(tmp_path / 'w')], 'CMD')
   line = next(l for l in text.splitlines() if l.startswith('| ud_ewt |'))
-  assert 'UDPipe 2 97.17' in line and f"{100 * s['test_accuracy_mean']:.1f} ±" in line
+  assert 'UDPipe 2 97.17' in line and f"**{100 * s['test_accuracy_mean']:.1f}**" in line
