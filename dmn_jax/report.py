@@ -140,7 +140,7 @@ def load_text_run(workdir: str) -> dict:
       lines = [json.loads(l) for l in f if l.strip()]
   row = {'workdir': workdir, 'family': c['model_family'],
          'setting': c.get('setting') or c.get('corpus'), 'passes': c['model']['passes'],
-         'glove_vocab': bool(c.get('glove_vocab', False)),
+         'glove_vocab': bool(c.get('glove_vocab', False) and c.get('glove')),   # in effect
          'choices': {k: (c['model'] if k.startswith('model.') else c).get(
                          k.split('.')[-1], _CHOICE_DEFAULTS.get(k)) for k in _CHOICES},
          'hidden': c['model']['hidden'], 'complete': False,
