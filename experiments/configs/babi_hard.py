@@ -40,6 +40,7 @@ def get_config(arg='fact_fusion'):
   c.cells_dir = f'results/cells/babi_hard_dmn_{arg}'
   c.grid_key = key
   c.grid_values = values
+  c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
   c.overrides = ml_collections.ConfigDict({'train': {'num_epochs': 100, 'patience': 25},
                                            **(pinned[0] if pinned else {})})
   return c

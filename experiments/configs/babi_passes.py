@@ -22,4 +22,5 @@ def get_config(arg=None):
   c.grid_key = 'model.passes'
   c.grid_values = (0, 1, 2, 3, 5)
   c.overrides = ml_collections.ConfigDict()
+  c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
   return c

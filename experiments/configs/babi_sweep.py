@@ -27,4 +27,5 @@ def get_config(arg=None):
   c.grid_key = ''                              # none: one cell per task
   c.grid_values = ()
   c.overrides = ml_collections.ConfigDict()    # nested, e.g. {'train': {'num_epochs': 100}}
+  c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
   return c
