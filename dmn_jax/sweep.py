@@ -10,7 +10,8 @@ table (markdown + JSON) is rewritten; cells not finished yet are listed as pendi
 
 A finished cell's `summary.json` and `config.json` are also copied to `<sweep_cfg.cells_dir>/
 <name>/` (a few KB, committed beside the table): the table is built from there, and a cell found
-there with the same config is not trained again, even on a machine without the workdir.
+there with the same config is not trained again, even on a machine without the workdir; nor is
+one whose config another sweep ran with more seeds (its first seeds are this cell's run).
 """
 
 from __future__ import annotations
@@ -159,6 +160,57 @@ def find_same_run(config, cells_dir: str) -> str | None:
   return None
 
 
+def find_more_seeds_run(config, cells_dir: str) -> str | None:
+  """An archived cell of any sweep (results/cells/*/*) with `config` except for MORE seeds (same
+  first seed), or None. Each seed of a multi-seed run trains independently of the others (its
+  own init, shuffle, dropout and early stopping; tests/test_train.py checks seed s beside others
+  == seed s alone), so its first `config.num_seeds` seeds ARE this cell's run."""
+  parent = os.path.dirname(os.path.normpath(cells_dir))
+  if not os.path.isdir(parent):
+    return None
+  want = json.loads(config.to_json_best_effort())
+  n = config.get('num_seeds', 1)
+  for sweep_dir in sorted(os.listdir(parent)):
+    folder = os.path.join(parent, sweep_dir)
+    if not os.path.isdir(folder):
+      continue
+    for name in sorted(os.listdir(folder)):
+      s = _load(os.path.join(folder, name))
+      if s is None or s['num_seeds'] <= n:
+        continue
+      with open(os.path.join(folder, name, 'config.json')) as f:
+        if not train.config_diff(json.load(f), want, ('num_seeds',)):
+          return os.path.join(folder, name)
+  return None
+
+
+def archive_seed_prefix(src: str, config, cells_dir: str, name: str) -> dict:
+  """Archives as `<cells_dir>/<name>` the first `config.num_seeds` seeds of the finished cell
+  `src` (see `find_more_seeds_run`): per-seed results copied, the dev-chosen seed picked again
+  among them, `derived_from` naming `src`. Time fields are the source's, scaled by the share of
+  its seeds (its run trained them all at once)."""
+  s = _load(src)
+  n = config.get('num_seeds', 1)
+  seeds = s['seeds'][:n]
+  chosen = seeds[train.best_seed(seeds)]
+  tests = np.array([p['test_accuracy'] for p in seeds])
+  share = n / s['num_seeds']
+  out = {**s, 'seeds': seeds, 'num_seeds': n, 'seed': chosen['seed'],
+         'test_accuracy': chosen['test_accuracy'],
+         'test_gate_accuracy': chosen.get('test_gate_accuracy'),
+         'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
+         'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
+         'epochs_run': max(p['epochs_run'] for p in seeds),
+         'train_seconds': s['train_seconds'] * share,
+         'compile_seconds': s['compile_seconds'] * share,
+         'derived_from': os.path.normpath(src)}
+  dest = os.path.join(cells_dir, name)
+  os.makedirs(dest, exist_ok=True)
+  train._write_json(os.path.join(dest, 'config.json'), json.loads(config.to_json_best_effort()))
+  train._write_json(os.path.join(dest, 'summary.json'), out)
+  return out
+
+
 def _status(workdir: str) -> str:
   """'failed: <why>', 'running, epoch N' or 'pending' for an unfinished cell."""
   path = os.path.join(workdir, FAILED)
@@ -277,7 +329,7 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
       '| task | ' + ' | '.join(f'{v} passes' for v in values) + ' |',
       '|---:|' + '---:|' * len(values),
   ]
-  rows, machine, seconds = [], None, 0.0
+  rows, machine, seconds, derived = [], None, 0.0, []
   for t in tasks:
     cells_txt = []
     for v in values:
@@ -292,13 +344,24 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
       accs = np.array([x['test_accuracy'] for x in s['seeds']])
       machine = s['machine']
       seconds += s['train_seconds'] + s['compile_seconds']
-      cells_txt.append(f"**{_pct(s['test_accuracy'])}** ({_pct(accs.mean())} ± "
+      mark = ''
+      if s.get('derived_from'):
+        derived.append(f"task {t}, {v} passes: seeds {s['seeds'][0]['seed']}–"
+                       f"{s['seeds'][-1]['seed']} of `{s['derived_from']}`")
+        mark = '†'
+      cells_txt.append(f"**{_pct(s['test_accuracy'])}**{mark} ({_pct(accs.mean())} ± "
                        f"{_pct(accs.std())}) / {ptxt}")
       rows.append({'task': t, 'passes': v, 'status': 'done', 'paper': paper_acc,
                    'best_by_dev': 100 * s['test_accuracy'], 'mean': 100 * accs.mean(),
                    'std': 100 * accs.std(), 'seeds': len(accs),
-                   'seconds': s['train_seconds'] + s['compile_seconds']})
+                   'seconds': s['train_seconds'] + s['compile_seconds'],
+                   'derived_from': s.get('derived_from')})
     lines.append(f'| {t} | ' + ' | '.join(cells_txt) + ' |')
+  if derived:
+    lines += ['', '† Not trained again: the first seeds of the Table 1 run with the same config '
+              '(each seed of a multi-seed run trains independently of the others), the seed '
+              'chosen by dev among them: ' + '; '.join(derived) + '. Their time is that run\'s, '
+              'pro rata.']
   lines += ['', f'Train + compile time of the finished cells: {seconds:.0f} s.']
   lines += _footer(machine, command)
   return '\n'.join(lines), {'rows': rows}
@@ -521,6 +584,13 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     if same is not None:
       _archive(same, sweep_cfg.cells_dir, c['name'])
       log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done as {same} (same config) ===")
+      write_table(sweep_cfg, cells, root, command)
+      continue
+    more = find_more_seeds_run(c['config'], sweep_cfg.cells_dir)
+    if more is not None:
+      archive_seed_prefix(more, c['config'], sweep_cfg.cells_dir, c['name'])
+      log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done as the first "
+          f"{c['config'].num_seeds} seeds of {more} (same config) ===")
       write_table(sweep_cfg, cells, root, command)
       continue
     log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")

@@ -171,3 +171,40 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
   assert '| 4 | 100 | 100 | (failed: FloatingPointError' in text
   assert '| 1 | 100 | 100 | (' not in text                         # task 1 still ran
   assert 'FAILED cells' in logs[-1]
+
+
+def test_a_cell_is_the_seed_prefix_of_a_finished_run_with_more_seeds(tmp_path):
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
+                    test=synthetic_task(10, seed=1))
+  run_config = _tiny_dmn(data)
+  table1 = babi_sweep.get_config()
+  table1.tasks, table1.num_seeds = '1', 3
+  table1.out = str(tmp_path / 'res' / 'a')
+  table1.cells_dir = str(tmp_path / 'res' / 'cells' / 'a')
+  sweep.run_sweep(table1, str(tmp_path / 'runs_a'), run_config, 'A', log=lambda m: None)
+  with open(os.path.join(table1.cells_dir, 'task01', 'summary.json')) as f:
+    full = json.load(f)
+  passes = babi_passes.get_config()
+  passes.tasks, passes.num_seeds = '1', 2
+  passes.grid_values = (babi_config.PASSES[1], 1)
+  passes.out = str(tmp_path / 'res' / 'b')
+  passes.cells_dir = str(tmp_path / 'res' / 'cells' / 'b')
+  logs = []
+  md = sweep.run_sweep(passes, str(tmp_path / 'runs_b'), run_config, 'B', log=logs.append)
+  name = f'task01_passes{babi_config.PASSES[1]}'
+  assert any(f'{name}: done as the first 2 seeds of' in l for l in logs)
+  assert sum('compiled' in l for l in logs) == 1               # only passes=1 trains
+  with open(os.path.join(passes.cells_dir, name, 'summary.json')) as f:
+    part = json.load(f)
+  assert part['num_seeds'] == 2 and part['seeds'] == full['seeds'][:2]
+  assert part['seed'] in (0, 1)
+  chosen = part['seeds'][part['seed']]
+  assert part['test_accuracy'] == chosen['test_accuracy']
+  assert part['test_accuracy_mean'] == pytest.approx(
+      np.mean([p['test_accuracy'] for p in full['seeds'][:2]]))
+  assert part['derived_from'].endswith(os.path.join('a', 'task01'))
+  assert '†' in md and 'seeds 0–1 of' in md
+  # A run with FEWER seeds, or another config, is never taken for one with more.
+  passes.num_seeds = 4
+  cfg = sweep.make_cells(passes, run_config)[0]['config']
+  assert sweep.find_more_seeds_run(cfg, passes.cells_dir) is None
