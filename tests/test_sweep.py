@@ -8,7 +8,7 @@ import pytest
 from dmn_jax import sweep
 from dmn_jax.errors import ConfigError
 from experiments.configs import babi as babi_config
-from experiments.configs import babi_passes, babi_sweep
+from experiments.configs import babi_end_pass, babi_passes, babi_sweep
 from tests.conftest import synthetic_task, write_task
 
 
@@ -47,6 +47,19 @@ def test_cells_take_task_configs_overrides_and_grid():
   cfg.overrides = ml_collections.ConfigDict({'train': {'num_epoch': 7}})
   with pytest.raises(ConfigError, match='num_epoch'):
     sweep.make_cells(cfg, babi_config.get_config)
+
+
+def test_end_pass_study_reuses_the_table4_five_pass_cells():
+  study = sweep.make_cells(babi_end_pass.get_config(), babi_config.get_config)
+  table4 = {c['name']: c['config'] for c in
+            sweep.make_cells(babi_passes.get_config(), babi_config.get_config)}
+  assert len(study) == 4
+  for c in study:
+    assert c['config'].model.passes == 5 and c['config'].model.end_pass == c['value']
+    same = json.loads(table4[f"task{c['task']:02d}_passes5"].to_json_best_effort())
+    diff = sweep.train.config_diff(same, json.loads(c['config'].to_json_best_effort()), ())
+    # end_pass=False is exactly Table 4's 5-pass cell (reused); True differs in that key only.
+    assert diff == ([] if not c['value'] else ['model.end_pass'])
 
 
 def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
