@@ -8,7 +8,7 @@ import pytest
 from dmn_jax import sweep
 from dmn_jax.errors import ConfigError
 from experiments.configs import babi as babi_config
-from experiments.configs import babi_end_pass, babi_passes, babi_sweep
+from experiments.configs import babi_end_pass, babi_hard, babi_passes, babi_sweep
 from tests.conftest import synthetic_task, write_task
 
 
@@ -60,6 +60,20 @@ def test_end_pass_study_reuses_the_table4_five_pass_cells():
     diff = sweep.train.config_diff(same, json.loads(c['config'].to_json_best_effort()), ())
     # end_pass=False is exactly Table 4's 5-pass cell (reused); True differs in that key only.
     assert diff == ([] if not c['value'] else ['model.end_pass'])
+
+
+@pytest.mark.parametrize('study', ['dropout_t1', 'gate_weight_t1'])
+def test_table1_protocol_studies_differ_from_table1_in_the_studied_key_only(study):
+  cfg = babi_hard.get_config(study)
+  table1 = {c['task']: json.loads(c['config'].to_json_best_effort())
+            for c in sweep.make_cells(babi_sweep.get_config(), babi_config.get_config)}
+  key = cfg.grid_key
+  for c in sweep.make_cells(cfg, babi_config.get_config):
+    diff = sweep.train.config_diff(table1[c['task']],
+                                   json.loads(c['config'].to_json_best_effort()), ())
+    default = c['value'] == cfg.grid_values[0]
+    # The default value's cell is Table 1's run with fewer seeds: its seed prefix is reused.
+    assert diff == (['num_seeds'] if default else sorted(['num_seeds', key]))
 
 
 def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
