@@ -313,6 +313,13 @@ def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[
   return '\n'.join(lines), {'summary': summary, 'rows': rows}
 
 
+def _derived_note(derived: list[str]) -> str:
+  return ('† Not trained again: the first seeds of an archived run with the same config and more '
+          'seeds (each seed of a multi-seed run trains independently of the others), the seed '
+          'chosen by dev among them: ' + '; '.join(derived) + ". Their time is that run's, "
+          'pro rata.')
+
+
 def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
                  ) -> tuple[str, dict]:
   """`results/babi_passes_dmn.md`: test accuracy by maximum passes beside the paper's Table 4."""
@@ -358,10 +365,7 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
                    'derived_from': s.get('derived_from')})
     lines.append(f'| {t} | ' + ' | '.join(cells_txt) + ' |')
   if derived:
-    lines += ['', '† Not trained again: the first seeds of the Table 1 run with the same config '
-              '(each seed of a multi-seed run trains independently of the others), the seed '
-              'chosen by dev among them: ' + '; '.join(derived) + '. Their time is that run\'s, '
-              'pro rata.']
+    lines += ['', _derived_note(derived)]
   lines += ['', f'Train + compile time of the finished cells: {seconds:.0f} s.']
   lines += _footer(machine, command)
   return '\n'.join(lines), {'rows': rows}
@@ -379,7 +383,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
       'epochs (mean) | train + compile s |',
       '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
-  rows, machine = [], None
+  rows, machine, derived = [], None, []
   for c in sorted(cells, key=lambda c: c['task']):
     s = _cell_summary(c, root, cells_dir)
     if s is None:
@@ -392,13 +396,22 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
     test = np.array([x['test_accuracy'] for x in s['seeds']])
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
     sec = s['train_seconds'] + s['compile_seconds']
-    lines.append(f"| {c['task']} | {c['value']} | {_pct(dev.mean())} | {_pct(s['dev_accuracy'])} "
+    mark = ''
+    if s.get('derived_from'):
+      derived.append(f"task {c['task']}, {c['value']}: seeds {s['seeds'][0]['seed']}–"
+                     f"{s['seeds'][-1]['seed']} of `{s['derived_from']}`")
+      mark = '†'
+    lines.append(f"| {c['task']} | {c['value']}{mark} | {_pct(dev.mean())} | "
+                 f"{_pct(s['dev_accuracy'])} "
                  f"| {_pct(s['test_accuracy'])} | {_pct(test.mean())} ± {_pct(test.std())} | "
                  f"{len(test)} | {ep:.0f} | {sec:.0f} |")
     rows.append({'task': c['task'], 'value': c['value'], 'status': 'done',
                  'dev_mean': 100 * dev.mean(), 'dev_best': 100 * s['dev_accuracy'],
                  'test_best_by_dev': 100 * s['test_accuracy'], 'test_mean': 100 * test.mean(),
-                 'test_std': 100 * test.std(), 'seeds': len(test), 'seconds': sec})
+                 'test_std': 100 * test.std(), 'seeds': len(test), 'seconds': sec,
+                 'derived_from': s.get('derived_from')})
+  if derived:
+    lines += ['', _derived_note(derived)]
   lines += _footer(machine, command)
   return '\n'.join(lines), {'rows': rows}
 
