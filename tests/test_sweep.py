@@ -235,3 +235,8 @@ def test_a_cell_is_the_seed_prefix_of_a_finished_run_with_more_seeds(tmp_path):
   passes.num_seeds = 4
   cfg = sweep.make_cells(passes, run_config)[0]['config']
   assert sweep.find_more_seeds_run(cfg, passes.cells_dir) is None
+  # Table 1's "what was tried" lists the other sweep's cells by their config change.
+  with open(os.path.join(table1.cells_dir, 'task01', 'config.json')) as f:
+    tried = sweep.attempts(1, json.load(f), table1.cells_dir)
+  assert sorted(a['change'] for a in tried) == ['(none: same config)', 'model.passes=1']
+  assert all(a['sweep'] == 'b' and a['seeds'] == 2 for a in tried)
