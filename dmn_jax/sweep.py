@@ -372,6 +372,15 @@ def attempts(task: int, config: dict, cells_dir: str) -> list[dict]:
   return out
 
 
+def _derived_mark(s: dict, label: str, derived: list[str]) -> str:
+  """'†' for a cell taken from a larger run's seeds (its source appended to `derived`), else ''."""
+  if not s.get('derived_from'):
+    return ''
+  derived.append(f"{label}: seeds {s['seeds'][0]['seed']}–{s['seeds'][-1]['seed']} of "
+                 f"`{s['derived_from']}`")
+  return '†'
+
+
 def _derived_note(derived: list[str]) -> str:
   return ('† Not trained again: the first seeds of an archived run with the same config and more '
           'seeds (each seed of a multi-seed run trains independently of the others), the seed '
@@ -410,11 +419,7 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
       accs = np.array([x['test_accuracy'] for x in s['seeds']])
       machine = s['machine']
       seconds += s['train_seconds'] + s['compile_seconds']
-      mark = ''
-      if s.get('derived_from'):
-        derived.append(f"task {t}, {v} passes: seeds {s['seeds'][0]['seed']}–"
-                       f"{s['seeds'][-1]['seed']} of `{s['derived_from']}`")
-        mark = '†'
+      mark = _derived_mark(s, f'task {t}, {v} passes', derived)
       cells_txt.append(f"**{_pct(s['test_accuracy'])}**{mark} ({_pct(accs.mean())} ± "
                        f"{_pct(accs.std())}) / {ptxt}")
       rows.append({'task': t, 'passes': v, 'status': 'done', 'paper': paper_acc,
@@ -455,11 +460,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
     test = np.array([x['test_accuracy'] for x in s['seeds']])
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
     sec = s['train_seconds'] + s['compile_seconds']
-    mark = ''
-    if s.get('derived_from'):
-      derived.append(f"task {c['task']}, {c['value']}: seeds {s['seeds'][0]['seed']}–"
-                     f"{s['seeds'][-1]['seed']} of `{s['derived_from']}`")
-      mark = '†'
+    mark = _derived_mark(s, f"task {c['task']}, {c['value']}", derived)
     lines.append(f"| {c['task']} | {c['value']}{mark} | {_pct(dev.mean())} | "
                  f"{_pct(s['dev_accuracy'])} "
                  f"| {_pct(s['test_accuracy'])} | {_pct(test.mean())} ± {_pct(test.std())} | "
