@@ -23,6 +23,20 @@ def _tiny_dmn(data_dir):
   return run_config
 
 
+def _finished_table1(tmp_path, num_seeds):
+  """(run_config, sweep config) of a Table 1 sweep of synthetic task 1, run to completion in
+  `tmp_path` (cells archived under res/cells/a)."""
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
+                    test=synthetic_task(10, seed=1))
+  run_config = _tiny_dmn(data)
+  table1 = babi_sweep.get_config()
+  table1.tasks, table1.num_seeds = '1', num_seeds
+  table1.out = str(tmp_path / 'res' / 'a')
+  table1.cells_dir = str(tmp_path / 'res' / 'cells' / 'a')
+  sweep.run_sweep(table1, str(tmp_path / 'runs_a'), run_config, 'A', log=lambda m: None)
+  return run_config, table1
+
+
 def test_parse_tasks():
   assert sweep.parse_tasks('1-3,7') == [1, 2, 3, 7]
   assert sweep.parse_tasks('7,3,7') == [7, 3]                     # order kept, duplicates dropped
@@ -155,15 +169,7 @@ def test_memn2n_sweep_table_reports_errors_per_task_and_joint(tmp_path):
 
 
 def test_a_cell_with_the_config_of_a_finished_run_of_another_sweep_is_reused(tmp_path):
-  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
-                    test=synthetic_task(10, seed=1))
-  run_config = _tiny_dmn(data)
-
-  first = babi_sweep.get_config()
-  first.tasks, first.num_seeds = '1', 1
-  first.out = str(tmp_path / 'res' / 'a')
-  first.cells_dir = str(tmp_path / 'res' / 'cells' / 'a')
-  sweep.run_sweep(first, str(tmp_path / 'runs_a'), run_config, 'A', log=lambda m: None)
+  run_config, first = _finished_table1(tmp_path, num_seeds=1)
   study = babi_sweep.get_config()
   study.tasks, study.num_seeds = '1', 1
   study.grid_key, study.grid_values = 'model.fact_time', (False, True)
@@ -203,14 +209,7 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
 
 
 def test_a_cell_is_the_seed_prefix_of_a_finished_run_with_more_seeds(tmp_path):
-  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
-                    test=synthetic_task(10, seed=1))
-  run_config = _tiny_dmn(data)
-  table1 = babi_sweep.get_config()
-  table1.tasks, table1.num_seeds = '1', 3
-  table1.out = str(tmp_path / 'res' / 'a')
-  table1.cells_dir = str(tmp_path / 'res' / 'cells' / 'a')
-  sweep.run_sweep(table1, str(tmp_path / 'runs_a'), run_config, 'A', log=lambda m: None)
+  run_config, table1 = _finished_table1(tmp_path, num_seeds=3)
   with open(os.path.join(table1.cells_dir, 'task01', 'summary.json')) as f:
     full = json.load(f)
   passes = babi_passes.get_config()
