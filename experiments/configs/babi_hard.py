@@ -29,7 +29,10 @@ STUDIES = {
     'dropout_t1': ('model.dropout', (0.1, 0.3), {}, {'tasks': '17,18,19', 'table1': True}),
     # Task 18's gates pick the supporting facts only 58-72% of the time on test: a heavier gate
     # loss (α = 5); tasks 19 and 2 (its second pass's gate is its weak point) beside it.
-    'gate_weight_t1': ('train.gate_weight', (1.0, 5.0), {}, {'tasks': '18,19,2', 'table1': True}),
+    # Tasks 5, 6, 9, 10, 13 and 14 sit 0.1-2.2 points below the paper, and their test accuracy
+    # follows their gates' (tasks 6, 9, 10: gates right on 94-97% of test questions).
+    'gate_weight_t1': ('train.gate_weight', (1.0, 5.0), {},
+                       {'tasks': '18,19,2,5,6,9,10,13,14', 'table1': True}),
 }
 
 
