@@ -259,7 +259,7 @@ def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[
       'passes | attention | hidden | epochs (mean) | train + compile s |',
       '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|',
   ]
-  machine = None
+  machines: dict[str, list[str]] = {}
   for c in sorted(cells, key=lambda c: c['task']):
     t, m = c['task'], c['config'].model
     wd = os.path.join(root, c['name'])
@@ -281,7 +281,7 @@ def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[
            'hidden': m.hidden, 'epochs_mean': float(np.mean([x['epochs_run'] for x in s['seeds']])),
            'seconds': s['train_seconds'] + s['compile_seconds'],
            'paper_dmn': paper.DMN_TABLE1_BABI_1K[t], 'paper_memnn': paper.MEMNN_TABLE1_BABI_1K[t]}
-    machine = s['machine']
+    _add_machine(machines, s, f'task {t}')
     rows.append(row)
     done.append(row)
     lines.append(f"{head} {row['best_by_dev']:.1f} | {row['mean']:.1f} ± {row['std']:.1f} | "
@@ -333,7 +333,7 @@ def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[
                      f"{a['test_mean']:.1f} ± {a['test_std']:.1f} |")
         head = '| | |'
       r['attempts'] = tried
-  lines += _footer(machine, command)
+  lines += _footer(machines, command)
   return '\n'.join(lines), {'summary': summary, 'rows': rows}
 
 
@@ -404,7 +404,7 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
       '| task | ' + ' | '.join(f'{v} passes' for v in values) + ' |',
       '|---:|' + '---:|' * len(values),
   ]
-  rows, machine, seconds, derived = [], None, 0.0, []
+  rows, machines, seconds, derived = [], {}, 0.0, []
   for t in tasks:
     cells_txt = []
     for v in values:
@@ -417,7 +417,7 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
         rows.append({'task': t, 'passes': v, 'status': 'pending', 'paper': paper_acc})
         continue
       accs = np.array([x['test_accuracy'] for x in s['seeds']])
-      machine = s['machine']
+      _add_machine(machines, s, f'task {t}, {v} passes')
       seconds += s['train_seconds'] + s['compile_seconds']
       mark = _derived_mark(s, f'task {t}, {v} passes', derived)
       cells_txt.append(f"**{_pct(s['test_accuracy'])}**{mark} ({_pct(accs.mean())} ± "
@@ -431,7 +431,7 @@ def table_passes(cells: list[dict], root: str, cells_dir: str, command: str
   if derived:
     lines += ['', _derived_note(derived)]
   lines += ['', f'Train + compile time of the finished cells: {seconds:.0f} s.']
-  lines += _footer(machine, command)
+  lines += _footer(machines, command)
   return '\n'.join(lines), {'rows': rows}
 
 
@@ -447,7 +447,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
       'epochs (mean) | train + compile s |',
       '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
-  rows, machine, derived = [], None, []
+  rows, machines, derived = [], {}, []
   for c in sorted(cells, key=lambda c: c['task']):
     s = _cell_summary(c, root, cells_dir)
     if s is None:
@@ -455,7 +455,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
                    ' | | | | | | |')
       rows.append({'task': c['task'], 'value': c['value'], 'status': 'pending'})
       continue
-    machine = s['machine']
+    _add_machine(machines, s, f"task {c['task']}, {c['value']}")
     dev = np.array([x['dev_accuracy'] for x in s['seeds']])
     test = np.array([x['test_accuracy'] for x in s['seeds']])
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
@@ -472,7 +472,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
                  'derived_from': s.get('derived_from')})
   if derived:
     lines += ['', _derived_note(derived)]
-  lines += _footer(machine, command)
+  lines += _footer(machines, command)
   return '\n'.join(lines), {'rows': rows}
 
 
@@ -491,7 +491,7 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
       'train + compile s |',
       '|---:|---:|---:|---:|---:|---:|---:|',
   ]
-  rows, done, machine = [], [], None
+  rows, done, machines = [], [], {}
   variants = [c for c in cells if c['task'] == 0]
   cells = [c for c in cells if c['task'] > 0]
   for c in sorted(cells, key=lambda c: c['task']):
@@ -502,7 +502,7 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
                    ' | | | | |')
       rows.append({'task': t, 'status': 'pending'})
       continue
-    machine = s['machine']
+    _add_machine(machines, s, f'task {t}')
     errs = 100 * (1 - np.array([x['test_accuracy'] for x in s['seeds']]))
     chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
     row = {'task': t, 'status': 'done', 'error': 100 * (1 - s['test_accuracy']),
@@ -529,18 +529,17 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
   lines += ['', f'Paper (all 20 tasks): mean error {mean}, {failed} failed tasks.']
   obj = {'summary': summary, 'rows': rows}
   if variants:
-    text, obj['variants'], m = _memn2n_variants(variants, root, cells_dir)
+    text, obj['variants'] = _memn2n_variants(variants, root, cells_dir, machines)
     lines += ['', text]
-    machine = machine or m
-  lines += _footer(machine, command)
+  lines += _footer(machines, command)
   return '\n'.join(lines), obj
 
 
-def _memn2n_variants(cells: list[dict], root: str, cells_dir: str
-                     ) -> tuple[str, list[dict], str | None]:
+def _memn2n_variants(cells: list[dict], root: str, cells_dir: str,
+                     machines: dict[str, list[str]]) -> tuple[str, list[dict]]:
   """The table of runs over several tasks at once (joint training): per task the test error of
   the restart of lowest training error, `ours / paper`, then mean error and failed tasks."""
-  head, rows, cols, machine = [], [], [], None
+  head, rows, cols = [], [], []
   for c in cells:
     s = _cell_summary(c, root, cells_dir)
     cfg = c['config']
@@ -559,7 +558,7 @@ def _memn2n_variants(cells: list[dict], root: str, cells_dir: str
     if s is None:
       col.update(status=_status(os.path.join(root, c['name'])))
     else:
-      machine = s['machine']
+      _add_machine(machines, s, label)
       chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
       errs = {int(t): 100 * (1 - a) for t, a in chosen['test_accuracy_by_task'].items()}
       means = [100 * (1 - np.mean([x['test_accuracy_by_task'][str(t)] for x in s['seeds']]))
@@ -604,11 +603,29 @@ def _memn2n_variants(cells: list[dict], root: str, cells_dir: str
       head.append(f"{c['label']} ({c['babi_set']}): a task whose {c['babi_set']} training file "
                   f"is missing (task 3 in the shipped data) is trained on its "
                   f"{c['train_fallback']} training file; its test file is the same in both sets.")
-  return '\n'.join(head), cols, machine
+  return '\n'.join(head), cols
 
 
-def _footer(machine: str | None, command: str) -> list[str]:
-  return ['', f'Machine: {machine or platform.machine()}; jax {jax.__version__}.', '',
+def _add_machine(machines: dict[str, list[str]], s: dict, label: str) -> None:
+  """Notes that the finished cell `label` (summary `s`) ran on its summary's machine."""
+  key = f"{s['machine']}; jax {s.get('jax_version', '(version not recorded)')}"
+  machines.setdefault(key, []).append(label)
+
+
+def _footer(machines: dict[str, list[str]], command: str) -> list[str]:
+  """Where the cells ran: one machine, or each machine with its cells (the times in a table
+  are each cell's own machine's)."""
+  if not machines:
+    where = f'Machine: {platform.machine()}; jax {jax.__version__}.'
+  elif len(machines) == 1:
+    where = f'Machine: {next(iter(machines))}.'
+  else:
+    most = max(machines, key=lambda k: len(machines[k]))
+    where = ('Machines (times are each cell\'s own machine\'s): '
+             + '; '.join([f'{most}: the other cells']
+                         + [f"**{k}**: {', '.join(v)}" for k, v in machines.items()
+                            if k != most]) + '.')
+  return ['', where, '',
           'Regenerate (resumable: finished cells are skipped, a cell in progress resumes):', '',
           '```', command, '```', '']
 
@@ -624,7 +641,7 @@ def write_table(sweep_cfg, cells, root: str, command: str) -> str:
   text, obj = TABLES[sweep_cfg.table](cells, root, sweep_cfg.cells_dir, command)
   note = sweep_cfg.get('note', '')
   if note:                                  # a sentence about how the cells were made
-    text = text.replace('\nMachine: ', f'\n{note}\n\nMachine: ', 1)
+    text = text.replace('\nMachine', f'\n{note}\n\nMachine', 1)
     obj['note'] = note
   obj['command'] = command
   out = sweep_cfg.out
