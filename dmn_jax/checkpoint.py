@@ -3,7 +3,9 @@
 Each checkpoint holds a pytree (`state`: params, optimizer state, step, rng) and a JSON `meta`
 (epoch, best dev figures, early-stopping counter, timings). Saves are synchronous and orbax
 writes into a temporary folder that it renames when complete, so a run killed mid-save
-(`kill -9`) restarts from the previous complete checkpoint.
+(`kill -9`) restarts from the previous complete checkpoint. Arrays are restored onto this
+process's devices, whatever the saving machine had: a run checkpointed on a GPU or TPU resumes on
+a CPU and back.
 """
 
 from __future__ import annotations
@@ -13,6 +15,17 @@ from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
+
+
+def _here(template: Any) -> Any:
+  """`template`'s shapes and dtypes, each placed as the template's array is (a non-array
+  leaf: on this process's first device). Without a placement orbax restores an array onto the
+  devices that saved it, and refuses a checkpoint from another machine's topology."""
+  first = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+  return jax.tree.map(
+      lambda a, x: jax.ShapeDtypeStruct(
+          a.shape, a.dtype, sharding=x.sharding if isinstance(x, jax.Array) else first),
+      jax.eval_shape(lambda: template), template)
 
 
 class RunCheckpoints:
@@ -38,7 +51,7 @@ class RunCheckpoints:
     if step is None:
       return None
     out = mngr.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(jax.eval_shape(lambda: template)),
+        state=ocp.args.StandardRestore(_here(template)),
         meta=ocp.args.JsonRestore()))
     return out['state'], out['meta']
 

@@ -1,4 +1,5 @@
 import os
+import re
 
 import jax
 import jax.numpy as jnp
@@ -44,4 +45,24 @@ def test_unfinished_save_is_ignored(tmp_path):
   state, meta = c.restore_latest(_state(0))
   assert meta['epoch'] == 3
   np.testing.assert_array_equal(state['params']['w'], [3.0] * 3)
+  c.close()
+
+
+def test_a_checkpoint_saved_on_another_device_restores_here(tmp_path):
+  c = RunCheckpoints(str(tmp_path))
+  c.save_latest(5, _state(5.0), {'epoch': 5})
+  c.close()
+  # What a GPU run leaves (e.g. resumed on a CPU after a lent GPU was given back): every array's
+  # recorded placement names a device this process does not have.
+  (sharding,) = (tmp_path / 'ckpt' / 'latest').glob('*/state/_sharding')
+  text = sharding.read_text()
+  assert 'device_str' in text
+  sharding.write_text(re.sub(r'\\"device_str\\": \\"[^"\\]*\\"', r'\\"device_str\\": \\"cuda:0\\"',
+                             text))
+  assert 'cuda:0' in sharding.read_text()
+  c = RunCheckpoints(str(tmp_path))
+  state, meta = c.restore_latest(_state(0))
+  assert meta['epoch'] == 5
+  np.testing.assert_array_equal(state['params']['w'], [5.0] * 3)
+  assert state['params']['w'].devices() == {jax.local_devices()[0]}
   c.close()
