@@ -608,7 +608,10 @@ def _memn2n_variants(cells: list[dict], root: str, cells_dir: str,
 
 def _add_machine(machines: dict[str, list[str]], s: dict, label: str) -> None:
   """Notes that the finished cell `label` (summary `s`) ran on its summary's machine."""
-  key = f"{s['machine']}; jax {s.get('jax_version', '(version not recorded)')}"
+  if len(s.get('machines', ())) > 1:            # resumed on another machine: named per epoch
+    key = s['machine']
+  else:
+    key = f"{s['machine']}; jax {s.get('jax_version', '(version not recorded)')}"
   machines.setdefault(key, []).append(label)
 
 

@@ -257,6 +257,36 @@ def _write_json(path: str, obj: Any) -> None:
   os.replace(tmp, path)
 
 
+def this_machine() -> dict:
+  """{'machine': 'x86_64 2 cpus, cpu (cpu)', 'jax_version': '0.10.2'}: where this process runs."""
+  return {'machine': f'{platform.machine()} {os.cpu_count()} cpus, {jax.default_backend()} '
+                     f'({jax.devices()[0].device_kind})',
+          'jax_version': jax.__version__}
+
+
+def _note_machine(meta: dict) -> None:
+  """Appends this machine to `meta['machines']` ([{machine, jax_version, from_epoch}]) unless
+  the run's last epochs ran on it too: a run resumed elsewhere (say started on a lent GPU, ended
+  on a CPU) says so in its summary."""
+  if 'machines' not in meta:      # fresh, or a checkpoint from before machines were recorded
+    meta['machines'] = [] if meta['epoch'] == 0 else [
+        {'machine': 'not recorded', 'jax_version': 'not recorded', 'from_epoch': 1}]
+  here = this_machine()
+  legs = meta['machines']
+  if not legs or {k: legs[-1][k] for k in here} != here:
+    legs.append({**here, 'from_epoch': meta['epoch'] + 1})
+
+
+def _machine_fields(legs: list[dict]) -> dict:
+  """Summary fields: `machine` and `jax_version` of a run on one machine; for a run resumed on
+  others, `machine` names each with the epoch it took over from."""
+  if len(legs) == 1:
+    return {k: legs[0][k] for k in ('machine', 'jax_version')} | {'machines': legs}
+  return {'machine': ' then '.join(f"{l['machine']}, jax {l['jax_version']} (from epoch "
+                                   f"{l['from_epoch']})" for l in legs),
+          'jax_version': 'per machine', 'machines': legs}
+
+
 def _truncate_metrics(path: str, epochs_done: int) -> None:
   """Drops metric lines of epochs after the checkpoint we resume from (killed mid-epoch)."""
   if not os.path.exists(path):
@@ -369,6 +399,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   if restored is not None:
     state, meta = restored
     log(f"resuming from {workdir} after epoch {meta['epoch']}")
+  _note_machine(meta)
   _truncate_metrics(metrics_path, meta['epoch'])
   summary_path = os.path.join(workdir, 'summary.json')
 
@@ -551,9 +582,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
       'epochs_run': meta['epoch'],
       'examples_per_second': meta['train_examples'] / max(meta['train_seconds'], 1e-9),
       'compile_seconds': compile_seconds, 'train_seconds': meta['train_seconds'],
-      'machine': f'{platform.machine()} {os.cpu_count()} cpus, {jax.default_backend()} '
-                 f'({jax.devices()[0].device_kind})',
-      'jax_version': jax.__version__,
+      **_machine_fields(meta['machines']),
       'seeds': per_seed,
   }
   _write_json(summary_path, summary)

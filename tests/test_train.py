@@ -123,6 +123,24 @@ def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
   assert full['test_accuracy'] == resumed['test_accuracy']
 
 
+def test_a_run_resumed_on_another_machine_names_both(tiny_cfg, tmp_path, monkeypatch):
+  tiny_cfg.train.num_epochs = 2
+  here = train.this_machine()
+  gpu = {'machine': 'x86_64 16 cpus, gpu (NVIDIA H100 80GB HBM3)', 'jax_version': '9.9'}
+  with monkeypatch.context() as m:
+    m.setattr(train, 'this_machine', lambda: gpu)
+    train.train_and_evaluate(tiny_cfg, str(tmp_path), stop_after_epochs=1, log=lambda s: None)
+  s = train.train_and_evaluate(tiny_cfg, str(tmp_path), log=lambda s: None)
+  assert s['machines'] == [{**gpu, 'from_epoch': 1}, {**here, 'from_epoch': 2}]
+  assert s['machine'] == (f"{gpu['machine']}, jax 9.9 (from epoch 1) then {here['machine']}, "
+                          f"jax {here['jax_version']} (from epoch 2)")
+  # A run that stays on one machine records it once, however often it is resumed.
+  train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), stop_after_epochs=1, log=lambda s: None)
+  s = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), log=lambda s: None)
+  assert s['machines'] == [{**here, 'from_epoch': 1}]
+  assert (s['machine'], s['jax_version']) == (here['machine'], here['jax_version'])
+
+
 def test_resume_with_other_config_is_refused(tiny_cfg, tmp_path):
   tiny_cfg.train.num_epochs = 1
   train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
