@@ -211,6 +211,36 @@ def archive_seed_prefix(src: str, config, cells_dir: str, name: str) -> dict:
   return out
 
 
+def supersede(cells_dir: str, name: str) -> str | None:
+  """Moves the archived cell `<cells_dir>/<name>` — a run of a config the sweep no longer has
+  (say a task's adopted override changed it) — to `<cells_dir>_superseded/<name>`, and repoints
+  the `derived_from` of every archived cell taken from its seeds. It stays a finished run: other
+  sweeps may reuse it, and Table 1's "what was tried" lists it. Returns the new place, or None
+  when there is no archived run there."""
+  src = os.path.normpath(os.path.join(cells_dir, name))
+  if not os.path.exists(os.path.join(src, 'summary.json')):
+    return None
+  root = os.path.normpath(cells_dir) + '_superseded'
+  dest, k = os.path.join(root, name), 2
+  while os.path.exists(dest):                   # superseded more than once
+    dest, k = os.path.join(root, f'{name}_{k}'), k + 1
+  os.makedirs(root, exist_ok=True)
+  shutil.move(src, dest)
+  parent = os.path.dirname(os.path.normpath(cells_dir))
+  for sweep_dir in sorted(os.listdir(parent)):
+    folder = os.path.join(parent, sweep_dir)
+    for cell in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+      path = os.path.join(folder, cell, 'summary.json')
+      if not os.path.exists(path):
+        continue
+      with open(path) as f:
+        s = json.load(f)
+      if s.get('derived_from') and os.path.normpath(s['derived_from']) == src:
+        s['derived_from'] = os.path.normpath(dest)
+        train._write_json(path, s)
+  return os.path.normpath(dest)
+
+
 def _status(workdir: str) -> str:
   """'failed: <why>', 'running, epoch N' or 'pending' for an unfinished cell."""
   path = os.path.join(workdir, FAILED)
@@ -455,7 +485,7 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
                    ' | | | | | | |')
       rows.append({'task': c['task'], 'value': c['value'], 'status': 'pending'})
       continue
-    _add_machine(machines, s, f"task {c['task']}, {c['value']}")
+    _add_machine(machines, s, f"task {c['task']}: {c['value']}")
     dev = np.array([x['dev_accuracy'] for x in s['seeds']])
     test = np.array([x['test_accuracy'] for x in s['seeds']])
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
@@ -673,6 +703,10 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     if _load(os.path.join(sweep_cfg.cells_dir, c['name']), c['config']) is not None:
       log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: done ({sweep_cfg.cells_dir}) ===")
       continue
+    moved = supersede(sweep_cfg.cells_dir, c['name'])
+    if moved is not None:
+      log(f"=== cell {i + 1}/{len(cells)}: {c['name']}: its archived run (another config) moved "
+          f"to {moved} ===")
     same = find_same_run(c['config'], sweep_cfg.cells_dir)
     if same is not None:
       _archive(same, sweep_cfg.cells_dir, c['name'])

@@ -262,5 +262,35 @@ def test_a_table_names_each_machine_its_cells_ran_on(tmp_path):
     json.dump(s, f)
   md = sweep.write_table(study, sweep.make_cells(study, run_config), str(tmp_path / 'runs_b'), 'B')
   footer = next(l for l in md.splitlines() if l.startswith('Machines'))
-  assert '**x86_64 16 cpus, gpu (H100); jax 9.9.9**: task 1, True' in footer
-  assert ': the other cells' in footer and 'task 1, False' not in footer
+  assert '**x86_64 16 cpus, gpu (H100); jax 9.9.9**: task 1: True' in footer
+  assert ': the other cells' in footer and 'task 1: False' not in footer
+
+
+def test_a_retrained_cell_keeps_its_old_run_as_superseded(tmp_path, monkeypatch):
+  monkeypatch.chdir(tmp_path)                     # archives named by relative paths, as in use
+  run_config, table1 = _finished_table1(tmp_path, num_seeds=2)
+  table1.cells_dir = os.path.join('res', 'cells', 'a')
+  sweep.run_sweep(table1, 'runs_a', run_config, 'A', log=lambda m: None)   # (already done)
+  passes = babi_passes.get_config()
+  passes.tasks, passes.num_seeds = '1', 1
+  passes.grid_values = (babi_config.PASSES[1],)
+  passes.out, passes.cells_dir = 'res/b', os.path.join('res', 'cells', 'b')
+  sweep.run_sweep(passes, 'runs_b', run_config, 'B', log=lambda m: None)
+  derived = os.path.join(passes.cells_dir, f'task01_passes{babi_config.PASSES[1]}', 'summary.json')
+  with open(derived) as f:
+    assert json.load(f)['derived_from'] == os.path.join('res', 'cells', 'a', 'task01')
+  # Task 1 adopts another config: Table 1 trains it again and keeps the old run aside.
+  def adopted(arg):
+    c = run_config(arg)
+    c.train.gate_weight = 5.0
+    return c
+  logs = []
+  sweep.run_sweep(table1, 'runs_a2', adopted, 'A', log=logs.append)
+  old = os.path.join('res', 'cells', 'a_superseded', 'task01')
+  assert any(f'moved to {old}' in l for l in logs) and sum('compiled' in l for l in logs) == 1
+  with open(os.path.join(old, 'config.json')) as f:
+    assert json.load(f)['train']['gate_weight'] == 1.0
+  with open(os.path.join(table1.cells_dir, 'task01', 'config.json')) as f:
+    assert json.load(f)['train']['gate_weight'] == 5.0
+  with open(derived) as f:
+    assert json.load(f)['derived_from'] == old                   # still names its real source
