@@ -37,6 +37,17 @@ def _finished_table1(tmp_path, num_seeds):
   return run_config, table1
 
 
+def _fact_time_study(tmp_path):
+  """A one-seed grid study of task 1 over model.fact_time, archiving under res/cells/b."""
+  study = babi_sweep.get_config()
+  study.tasks, study.num_seeds = '1', 1
+  study.grid_key, study.grid_values = 'model.fact_time', (False, True)
+  study.table = 'grid'
+  study.out = str(tmp_path / 'res' / 'b')
+  study.cells_dir = str(tmp_path / 'res' / 'cells' / 'b')
+  return study
+
+
 def test_parse_tasks():
   assert sweep.parse_tasks('1-3,7') == [1, 2, 3, 7]
   assert sweep.parse_tasks('7,3,7') == [7, 3]                     # order kept, duplicates dropped
@@ -174,12 +185,7 @@ def test_memn2n_sweep_table_reports_errors_per_task_and_joint(tmp_path):
 
 def test_a_cell_with_the_config_of_a_finished_run_of_another_sweep_is_reused(tmp_path):
   run_config, first = _finished_table1(tmp_path, num_seeds=1)
-  study = babi_sweep.get_config()
-  study.tasks, study.num_seeds = '1', 1
-  study.grid_key, study.grid_values = 'model.fact_time', (False, True)
-  study.table = 'grid'
-  study.out = str(tmp_path / 'res' / 'b')
-  study.cells_dir = str(tmp_path / 'res' / 'cells' / 'b')
+  study = _fact_time_study(tmp_path)
   logs = []
   sweep.run_sweep(study, str(tmp_path / 'runs_b'), run_config, 'B', log=logs.append)
   assert any('fact_timeFalse: done as' in l for l in logs)        # the baseline is reused
@@ -249,12 +255,7 @@ def test_a_cell_is_the_seed_prefix_of_a_finished_run_with_more_seeds(tmp_path):
 
 def test_a_table_names_each_machine_its_cells_ran_on(tmp_path):
   run_config, first = _finished_table1(tmp_path, num_seeds=1)
-  study = babi_sweep.get_config()
-  study.tasks, study.num_seeds = '1', 1
-  study.grid_key, study.grid_values = 'model.fact_time', (False, True)
-  study.table = 'grid'
-  study.out = str(tmp_path / 'res' / 'b')
-  study.cells_dir = str(tmp_path / 'res' / 'cells' / 'b')
+  study = _fact_time_study(tmp_path)
   md = sweep.run_sweep(study, str(tmp_path / 'runs_b'), run_config, 'B', log=lambda m: None)
   assert md.count('Machine: ') == 1 and 'Machines' not in md        # one machine: one line
   # One cell trained elsewhere (say on a lent GPU, another jax): the footer names it.
