@@ -87,7 +87,7 @@ def test_end_pass_study_reuses_the_table4_five_pass_cells():
     assert diff == ([] if not c['value'] else ['model.end_pass'])
 
 
-@pytest.mark.parametrize('study', ['dropout_t1', 'gate_weight_t1', 'hidden_t1', 'l2_t1'])
+@pytest.mark.parametrize('study', ['dropout_t1', 'gate_weight_t1', 'hidden_t1', 'l2_t1', 'dropout_a5'])
 def test_table1_protocol_studies_differ_from_table1_in_the_studied_key_only(study):
   cfg = babi_hard.get_config(study)
   table1 = {c['task']: json.loads(c['config'].to_json_best_effort())
