@@ -241,8 +241,15 @@ def supersede(cells_dir: str, name: str) -> str | None:
   return os.path.normpath(dest)
 
 
-def _status(workdir: str) -> str:
-  """'failed: <why>', 'running, epoch N' or 'pending' for an unfinished cell."""
+def _status(workdir: str, cfg=None) -> str:
+  """'failed: <why>', 'running, epoch N' or 'pending' for an unfinished cell; with its `cfg`,
+  a workdir that holds another config's run (another sweep's cell of the same name) is not
+  taken for this cell's progress."""
+  if cfg is not None:
+    try:
+      train.check_workdir_config(workdir, cfg)
+    except ConfigError:
+      return 'pending: its workdir holds another config'
   path = os.path.join(workdir, FAILED)
   if os.path.exists(path):
     with open(path) as f:
@@ -297,7 +304,7 @@ def table1(cells: list[dict], root: str, cells_dir: str, command: str) -> tuple[
     head = f"| {t} | {paper.DMN_TABLE1_BABI_1K[t]} | {paper.MEMNN_TABLE1_BABI_1K[t]} |"
     if s is None:
       ep = _progress(wd)
-      state = _status(wd)
+      state = _status(wd, c['config'])
       lines.append(f"{head} ({state}) | | {c['config'].num_seeds} | {m.passes} | "
                    f"{_attention(m)} | {m.hidden} | | |")
       rows.append({'task': t, 'status': 'pending', 'epochs_done': ep})
@@ -481,8 +488,8 @@ def table_grid(cells: list[dict], root: str, cells_dir: str, command: str) -> tu
   for c in sorted(cells, key=lambda c: c['task']):
     s = _cell_summary(c, root, cells_dir)
     if s is None:
-      lines.append(f"| {c['task']} | {c['value']} | ({_status(os.path.join(root, c['name']))})"
-                   ' | | | | | | |')
+      state = _status(os.path.join(root, c['name']), c['config'])
+      lines.append(f"| {c['task']} | {c['value']} | ({state}) | | | | | | |")
       rows.append({'task': c['task'], 'value': c['value'], 'status': 'pending'})
       continue
     _add_machine(machines, s, f"task {c['task']}: {c['value']}")
@@ -528,8 +535,8 @@ def table_memn2n(cells: list[dict], root: str, cells_dir: str, command: str
     t = c['task']
     s = _cell_summary(c, root, cells_dir)
     if s is None:
-      lines.append(f"| {t} | {paper_col[t - 1]} | ({_status(os.path.join(root, c['name']))})"
-                   ' | | | | |')
+      state = _status(os.path.join(root, c['name']), c['config'])
+      lines.append(f"| {t} | {paper_col[t - 1]} | ({state}) | | | | |")
       rows.append({'task': t, 'status': 'pending'})
       continue
     _add_machine(machines, s, f'task {t}')
@@ -586,7 +593,7 @@ def _memn2n_variants(cells: list[dict], root: str, cells_dir: str,
            'paper_mean_error': p_mean10k if tenk else p_mean,
            'paper_failed': p_failed10k if tenk else p_failed}
     if s is None:
-      col.update(status=_status(os.path.join(root, c['name'])))
+      col.update(status=_status(os.path.join(root, c['name']), c['config']))
     else:
       _add_machine(machines, s, label)
       chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
@@ -722,6 +729,12 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
       continue
     log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")
     wd = os.path.join(root, c['name'])
+    try:      # another sweep's cell of the same name there: refuse, touching nothing of it
+      train.check_workdir_config(wd, c['config'])
+    except ConfigError as e:
+      log(f"[{c['name']}] FAILED ({e}); the sweep goes on")
+      failed.append(c['name'])
+      continue
     if os.path.exists(os.path.join(wd, FAILED)):
       os.remove(os.path.join(wd, FAILED))           # a retry
     try:
@@ -738,5 +751,6 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     _archive(wd, sweep_cfg.cells_dir, c['name'])
     write_table(sweep_cfg, cells, root, command)
   log(f'sweep done in {time.perf_counter() - t0:.0f} s this call'
-      + (f'; FAILED cells: {failed} (see {FAILED} in their workdirs)' if failed else ''))
+      + (f'; FAILED cells: {failed} (see the log above, and {FAILED} in their workdirs)'
+         if failed else ''))
   return write_table(sweep_cfg, cells, root, command)

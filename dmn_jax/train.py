@@ -234,19 +234,24 @@ def config_diff(old: dict, new: dict, ignore=RESUMABLE_CHANGES) -> list[str]:
   return sorted(k for k in a.keys() | b.keys() if get(a, k) != get(b, k) and k not in ignore)
 
 
-def _check_or_write_config(workdir: str, cfg) -> None:
+def check_workdir_config(workdir: str, cfg) -> None:
+  """Raises ConfigError, writing nothing, if `workdir` holds a run of a config other than `cfg`
+  (beyond `RESUMABLE_CHANGES`)."""
   path = os.path.join(workdir, 'config.json')
-  new = json.loads(cfg.to_json_best_effort())
   if os.path.exists(path):
     with open(path) as f:
       old = json.load(f)
-    diff = config_diff(old, new)
+    diff = config_diff(old, json.loads(cfg.to_json_best_effort()))
     if diff:
-      a, b = _flatten(old), _flatten(new)
+      a, b = _flatten(old), _flatten(json.loads(cfg.to_json_best_effort()))
       shown = ', '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in diff[:5])
       raise ConfigError(f'workdir {workdir} holds a run with a different config ({shown}); '
                         'use a new --workdir, or the same config to resume.')
-  _write_json(path, new)
+
+
+def _check_or_write_config(workdir: str, cfg) -> None:
+  check_workdir_config(workdir, cfg)
+  _write_json(os.path.join(workdir, 'config.json'), json.loads(cfg.to_json_best_effort()))
 
 
 def _write_json(path: str, obj: Any) -> None:

@@ -220,6 +220,30 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
   assert 'FAILED cells' in logs[-1]
 
 
+def test_a_workdir_holding_another_sweeps_cell_of_the_same_name_is_left_untouched(tmp_path):
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(30),
+                    test=synthetic_task(10, seed=1))
+  run_config = _tiny_dmn(data)
+  other = run_config('1')
+  other.model.hidden += 4                  # the other sweep's cell: same name, another config
+  wd = tmp_path / 'runs' / 'task01'
+  wd.mkdir(parents=True)
+  (wd / 'config.json').write_text(other.to_json_best_effort())
+  (wd / 'metrics.jsonl').write_text(json.dumps({'epoch': 3}) + '\n')
+  before = sorted(os.listdir(wd))
+  cfg = babi_sweep.get_config()
+  cfg.tasks, cfg.num_seeds = '1', 1
+  cfg.out, cfg.cells_dir = str(tmp_path / 'res' / 't'), str(tmp_path / 'res' / 'cells')
+  logs = []
+  text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append)
+  assert any('task01] FAILED (workdir' in l and 'different config' in l for l in logs)
+  assert not any('compiled' in l for l in logs) and 'FAILED cells' in logs[-1]
+  assert sorted(os.listdir(wd)) == before                          # no FAILED.txt written there
+  assert json.loads((wd / 'config.json').read_text())['model']['hidden'] == other.model.hidden
+  # Its table row is pending, not "running, epoch 3" (that is the other run's progress).
+  assert '| 1 | 100 | 100 | (pending: its workdir holds another config)' in text
+
+
 def test_a_cell_is_the_seed_prefix_of_a_finished_run_with_more_seeds(tmp_path):
   run_config, table1 = _finished_table1(tmp_path, num_seeds=3)
   with open(os.path.join(table1.cells_dir, 'task01', 'summary.json')) as f:
