@@ -103,9 +103,10 @@ def test_table1_protocol_studies_differ_from_table1_in_the_studied_key_only(stud
     # The cell with Table 1's value is Table 1's run with fewer seeds: its seed prefix is reused.
     assert diff == sorted({'num_seeds'} | (set() if same else {key}) | pinned)
     assert pinned <= (({'train.gate_weight'} if c['task'] in (3, 13, 19) else set())
-                      | ({'model.dropout'} if c['task'] == 2 else set()))
-    # Tasks 3, 13 and 19 adopted α = 5 here, task 2 dropout 0.3: Table 1's is the second value.
-    adopted = {'gate_weight_t1': (3, 13, 19), 'dropout_t1': (2,)}.get(study, ())
+                      | ({'model.dropout'} if c['task'] in (2, 3) else set()))
+    # Tasks 3, 13 and 19 adopted α = 5 here, tasks 2 and 3 dropout 0.3: Table 1's is the second.
+    adopted = {'gate_weight_t1': (3, 13, 19), 'dropout_t1': (2, 3), 'dropout_a5': (3,)}.get(
+        study, ())
     assert same == (c['value'] == cfg.grid_values[1 if c['task'] in adopted else 0])
 
 

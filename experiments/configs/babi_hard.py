@@ -15,8 +15,8 @@ STUDIES = {
     # DMN+ input fusion (a backward GRU over the facts) vs the paper's forward-only facts; run
     # before fact_time was adopted, so it is pinned off here.
     # Studies pin α = 1 where they ran before task 3 adopted α = 5 (from `gate_weight_t1`), and
-    # embedding dropout 0.1 where they ran before task 2 adopted 0.3 (from `dropout_t1`); a pinned
-    # value equal to a task's own changes nothing for it.
+    # embedding dropout 0.1 where they ran before tasks 2 and 3 adopted 0.3 (from `dropout_t1`
+    # and `dropout_a5`); a pinned value equal to a task's own changes nothing for it.
     'fact_fusion': ('model.fact_fusion', ('none', 'bigru'),
                     {'model': {'fact_time': False, 'dropout': 0.1}, 'train': {'gate_weight': 1.0}}),
     # Learned recency vectors added to the facts (MemN2N's temporal encoding) vs none.
