@@ -5,7 +5,7 @@ import time
 import jax
 import numpy as np
 
-from dmn_jax import families, train
+from dmn_jax import families, input_pipeline, train
 from dmn_jax.data import batching
 from dmn_jax.optim import make_optimizer
 
@@ -24,9 +24,9 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
                        *[train.init_state(cfg, spec, tx, s) for s in seeds])
   n = batching.num_examples(data['train'])
-  batches = list(train.seed_batches(data['train'], batch_size,
+  batches = list(input_pipeline.seed_batches(data['train'], batch_size,
                                     [batching.epoch_order(n, s, 0) for s in seeds]))
-  if cfg.train.get('length_buckets', 1) > 1:
+  if cfg.train.length_buckets > 1:
     longest = batching.length_buckets(data['train'], cfg.train.length_buckets)[-1]
     batches = [batching.crop(b, longest) for b in batches]
   w = train.stack_controls([train.controls(cfg, 0)] * num_seeds)

@@ -10,8 +10,11 @@ a CPU and back.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+import signal
+import threading
+from typing import Any, Iterator
 
 import jax
 import orbax.checkpoint as ocp
@@ -28,6 +31,23 @@ def _here(template: Any) -> Any:
       jax.eval_shape(lambda: template), template)
 
 
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[None]:
+  """Holds back Ctrl-C (SIGINT) until the block ends, then raises KeyboardInterrupt: a save is
+  never cut short (off the main thread, where signals cannot be handled, a plain block)."""
+  if threading.current_thread() is not threading.main_thread():
+    yield
+    return
+  caught = []
+  previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+  try:
+    yield
+  finally:
+    signal.signal(signal.SIGINT, previous)
+  if caught:
+    raise KeyboardInterrupt
+
+
 class RunCheckpoints:
   """`<workdir>/ckpt/latest` and `<workdir>/ckpt/best`, each keeping its newest step."""
 
@@ -40,10 +60,12 @@ class RunCheckpoints:
 
   @staticmethod
   def _save(mngr: ocp.CheckpointManager, step: int, tree: Any, meta: dict) -> None:
-    if step in mngr.all_steps():  # a resumed run replays the epoch after its latest checkpoint
-      mngr.delete(step)
-    mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(tree),
-                                            meta=ocp.args.JsonSave(meta)), force=True)
+    with deferred_interrupt():
+      if step in mngr.all_steps():  # a resumed run replays the epoch after its latest checkpoint
+        mngr.delete(step)
+      mngr.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(tree),
+                                              meta=ocp.args.JsonSave(meta)), force=True)
+      mngr.wait_until_finished()
 
   @staticmethod
   def _restore(mngr: ocp.CheckpointManager, template: Any) -> tuple[Any, dict] | None:

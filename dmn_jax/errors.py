@@ -7,3 +7,12 @@ class DataError(ValueError):
 
 class ConfigError(ValueError):
   """A config value that cannot work, or a workdir that belongs to a different config."""
+
+
+class RunInterrupted(Exception):
+  """Ctrl-C (SIGINT) stopped a run; the message says where, and how to resume."""
+
+
+class Diverged(FloatingPointError):
+  """A non-finite loss or parameter; the message names the epoch and step. Nothing non-finite
+  was checkpointed."""

@@ -19,7 +19,7 @@ import os
 import jax
 import numpy as np
 
-from dmn_jax import families, train
+from dmn_jax import families, seeds as seeds_lib, train
 from dmn_jax.checkpoint import RunCheckpoints
 from dmn_jax.data import batching
 from dmn_jax.errors import ConfigError
@@ -43,7 +43,7 @@ def load_best(cfg, workdir: str):
   ckpts.close()
   if restored is None:
     raise ConfigError(f'{workdir}: no best checkpoint under ckpt/best')
-  seeds = train.seeds_of(cfg)
+  seeds = seeds_lib.seeds_of(cfg)
   i = seeds.index(summary['seed'])
   return jax.tree.map(lambda x: x[i], restored[0]), data, spec
 

@@ -88,13 +88,12 @@ def tagging_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array]) -> dic
   w = batch['weight'][:, None] * batch['tag_mask']                          # [B, S]
   ce = optax.softmax_cross_entropy_with_integer_labels(out['answer_logits'], batch['tags'])
   hit = jnp.argmax(out['answer_logits'], -1) == batch['tags']
-  zero = jnp.zeros(())
-  return {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit), 'count': jnp.sum(w),
-          'gate_loss_sum': zero, 'gate_correct': zero, 'gate_count': zero}
+  return {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit), 'count': jnp.sum(w)}
 
 
 def objective(terms: dict[str, jax.Array], loss_weights: jax.Array) -> jax.Array:
-  """J = α · mean gate CE + β · mean answer CE over real examples; loss_weights = [α, β]."""
+  """J = α · mean gate CE + β · mean answer CE over real examples; loss_weights = [α, β]. Sums
+  without gate terms (tagging) have J = β · mean answer CE."""
   n = jnp.maximum(terms['count'], 1.0)
-  return (loss_weights[0] * terms['gate_loss_sum'] + loss_weights[1] * terms['answer_loss_sum']
-          ) / n
+  gate = terms['gate_loss_sum'] if 'gate_loss_sum' in terms else 0.0
+  return (loss_weights[0] * gate + loss_weights[1] * terms['answer_loss_sum']) / n

@@ -1,4 +1,10 @@
-"""Turns summed metrics (see `dmn_jax.losses`) into means, once per epoch on the host."""
+"""Turns summed metrics (see `dmn_jax.losses`) into means, once per epoch on the host.
+
+A family's step returns sums over a batch: `count` (real examples, or real words for tagging),
+`answer_loss_sum` and `correct`, and any of its own, named by convention:
+  `<name>_sum`                  -> `<name>` = sum / count (gate_loss, passes);
+  `<name>_correct`, `_count`    -> `<name>_accuracy` = correct / count (nan when count is 0).
+"""
 
 from __future__ import annotations
 
@@ -24,18 +30,18 @@ def per_seed(total: Mapping[str, np.ndarray]) -> list[dict[str, float]]:
 
 
 def normalize(total: Mapping[str, float], loss_weights=(1.0, 1.0)) -> dict[str, float]:
-  """Means per example: loss (J), answer_loss, gate_loss, accuracy, gate_accuracy."""
+  """Means per example: `loss` (J = α·gate_loss + β·answer_loss, α, β = loss_weights; a family
+  without gate terms has J = β·answer_loss), `accuracy`, `examples`, and the conventions of the
+  module docstring."""
   total = {k: float(v) for k, v in total.items()}
   n = max(total.get('count', 0.0), 1.0)
-  out = {
-      'answer_loss': total['answer_loss_sum'] / n,
-      'gate_loss': total['gate_loss_sum'] / n,
-      'accuracy': total['correct'] / n,
-      'examples': total.get('count', 0.0),
-  }
-  out['loss'] = float(loss_weights[0] * out['gate_loss'] + loss_weights[1] * out['answer_loss'])
-  if 'passes_sum' in total:
-    out['passes'] = total['passes_sum'] / n               # mean passes that changed the memory
-  gc = total.get('gate_count', 0.0)
-  out['gate_accuracy'] = total['gate_correct'] / gc if gc else float('nan')
+  out = {'accuracy': total['correct'] / n, 'examples': total.get('count', 0.0)}
+  for k, v in total.items():
+    if k.endswith('_sum'):
+      out[k[:-len('_sum')]] = v / n
+    elif k.endswith('_correct'):
+      c = total.get(k[:-len('_correct')] + '_count', 0.0)
+      out[k[:-len('_correct')] + '_accuracy'] = v / c if c else float('nan')
+  out['loss'] = float(loss_weights[0] * out.get('gate_loss', 0.0)
+                      + loss_weights[1] * out['answer_loss'])
   return out

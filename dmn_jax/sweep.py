@@ -28,7 +28,8 @@ import jax
 import ml_collections
 import numpy as np
 
-from dmn_jax import paper, train
+from dmn_jax import config as config_lib, paper, seeds as seeds_lib, train
+from dmn_jax import workdir as workdir_lib
 from dmn_jax.errors import ConfigError, DataError
 
 FAILED = 'FAILED.txt'   # written into a cell's workdir when its run raised
@@ -126,7 +127,7 @@ def _load(workdir: str, config: Any = None) -> dict | None:
     return None
   if config is not None:
     with open(os.path.join(workdir, 'config.json')) as f:
-      if train.config_diff(json.load(f), json.loads(config.to_json_best_effort()), ()):
+      if workdir_lib.config_diff(json.load(f), json.loads(config.to_json_best_effort()), ()):
         return None
   return s
 
@@ -179,7 +180,7 @@ def find_more_seeds_run(config, cells_dir: str) -> str | None:
       if s is None or s['num_seeds'] <= n:
         continue
       with open(os.path.join(folder, name, 'config.json')) as f:
-        if not train.config_diff(json.load(f), want, ('num_seeds',)):
+        if not workdir_lib.config_diff(json.load(f), want, ('num_seeds',)):
           return os.path.join(folder, name)
   return None
 
@@ -192,7 +193,7 @@ def archive_seed_prefix(src: str, config, cells_dir: str, name: str) -> dict:
   s = _load(src)
   n = config.get('num_seeds', 1)
   seeds = s['seeds'][:n]
-  chosen = seeds[train.best_seed(seeds)]
+  chosen = seeds[seeds_lib.best_seed(seeds)]
   tests = np.array([p['test_accuracy'] for p in seeds])
   share = n / s['num_seeds']
   out = {**s, 'seeds': seeds, 'num_seeds': n, 'seed': chosen['seed'],
@@ -206,8 +207,8 @@ def archive_seed_prefix(src: str, config, cells_dir: str, name: str) -> dict:
          'derived_from': os.path.normpath(src)}
   dest = os.path.join(cells_dir, name)
   os.makedirs(dest, exist_ok=True)
-  train._write_json(os.path.join(dest, 'config.json'), json.loads(config.to_json_best_effort()))
-  train._write_json(os.path.join(dest, 'summary.json'), out)
+  workdir_lib.write_json(os.path.join(dest, 'config.json'), json.loads(config.to_json_best_effort()))
+  workdir_lib.write_json(os.path.join(dest, 'summary.json'), out)
   return out
 
 
@@ -237,7 +238,7 @@ def supersede(cells_dir: str, name: str) -> str | None:
         s = json.load(f)
       if s.get('derived_from') and os.path.normpath(s['derived_from']) == src:
         s['derived_from'] = os.path.normpath(dest)
-        train._write_json(path, s)
+        workdir_lib.write_json(path, s)
   return os.path.normpath(dest)
 
 
@@ -247,7 +248,7 @@ def _status(workdir: str, cfg=None) -> str:
   taken for this cell's progress."""
   if cfg is not None:
     try:
-      train.check_workdir_config(workdir, cfg)
+      workdir_lib.check_config(workdir, cfg)
     except ConfigError:
       return 'pending: its workdir holds another config'
   path = os.path.join(workdir, FAILED)
@@ -379,7 +380,7 @@ def attempts(task: int, config: dict, cells_dir: str) -> list[dict]:
   the config keys it changed from `config` (a config dict), its dev and test accuracy."""
   parent = os.path.dirname(os.path.normpath(cells_dir))
   own = os.path.basename(os.path.normpath(cells_dir))
-  flat, out = train._flatten(config), []
+  flat, out = workdir_lib.flatten(config), []
   for sweep_dir in sorted(os.listdir(parent)) if os.path.isdir(parent) else ():
     folder = os.path.join(parent, sweep_dir)
     if sweep_dir == own or not os.path.isdir(folder):
@@ -391,9 +392,9 @@ def attempts(task: int, config: dict, cells_dir: str) -> list[dict]:
         continue
       with open(os.path.join(folder, name, 'config.json')) as f:
         other = json.load(f)
-      keys = train.config_diff(config, other, ('num_seeds',))
-      got = train._flatten(other)
-      change = ', '.join(f'{k}={got.get(k, train.NEUTRAL_DEFAULTS.get(k))}' for k in keys)
+      keys = workdir_lib.config_diff(config, other, ('num_seeds',))
+      got = workdir_lib.flatten(other)
+      change = ', '.join(f'{k}={workdir_lib.config_value(got, k)}' for k in keys)
       dev = np.array([x['dev_accuracy'] for x in s['seeds']])
       test = np.array([x['test_accuracy'] for x in s['seeds']])
       same = next((a for a in out if a['change'] == (change or '(none: same config)')
@@ -699,7 +700,7 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
   """Trains every cell not finished yet (in order), rewriting the table after each."""
   cells = make_cells(sweep_cfg, get_run_config)
   for c in cells:                          # every config is checked before anything trains
-    train.validate_config(ml_collections.FrozenConfigDict(c['config']))
+    config_lib.validate(ml_collections.FrozenConfigDict(c['config']))
   write_table(sweep_cfg, cells, root, command)
   t0 = time.perf_counter()
   failed: list[str] = []
@@ -730,7 +731,7 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     log(f"=== cell {i + 1}/{len(cells)}: {c['name']} ({c['config'].num_seeds} seeds) ===")
     wd = os.path.join(root, c['name'])
     try:      # another sweep's cell of the same name there: refuse, touching nothing of it
-      train.check_workdir_config(wd, c['config'])
+      workdir_lib.check_config(wd, c['config'])
     except ConfigError as e:
       log(f"[{c['name']}] FAILED ({e}); the sweep goes on")
       failed.append(c['name'])

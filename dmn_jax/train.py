@@ -24,9 +24,7 @@ them does not recompile.
 from __future__ import annotations
 
 import json
-import math
 import os
-import platform
 import time
 from typing import Any, Callable
 
@@ -36,19 +34,15 @@ import ml_collections
 import numpy as np
 import optax
 
-from dmn_jax import checkpoint, families, metrics
-from dmn_jax.data import babi, batching
-from dmn_jax.errors import ConfigError
+from dmn_jax import checkpoint, config as config_lib, families, metrics, seeds as seeds_lib
+from dmn_jax import workdir as workdir_lib
+from dmn_jax.data import batching
+from dmn_jax.errors import Diverged, RunInterrupted
+from dmn_jax.input_pipeline import epoch_batches, first_batch
 from dmn_jax.optim import make_optimizer
+from dmn_jax.progress import EpochProgress
 
 State = dict[str, Any]
-# Config fields that may differ when a run is resumed (they do not change what is computed).
-RESUMABLE_CHANGES = ('data_dir',)
-# Config keys added after runs were recorded, with the value that computes what the runs did
-# before the key existed: a recorded config without the key equals a config with this value.
-NEUTRAL_DEFAULTS = {'num_seeds': 1, 'model.end_pass': False, 'model.fact_fusion': 'none',
-                    'train.length_buckets': 1, 'model.fact_time': False,
-                    'babi_train_fallback': '', 'glove_vocab': False}
 
 
 def controls(cfg, epoch: int, seed_meta: dict | None = None) -> dict[str, np.ndarray]:
@@ -81,7 +75,9 @@ def make_train_step(model_cfg, tx: optax.GradientTransformation,
     updates = jax.tree.map(lambda u: u * ctl['lr_scale'], updates)
     new_state = {'params': optax.apply_updates(state['params'], updates),
                  'opt_state': opt_state, 'step': state['step'] + 1, 'rng': state['rng']}
-    terms['nonfinite'] = jnp.logical_not(jnp.isfinite(loss)).astype(jnp.float32)
+    finite = jnp.isfinite(loss) & jnp.all(jnp.stack(
+        [jnp.all(jnp.isfinite(p)) for p in jax.tree.leaves(new_state['params'])]))
+    terms['nonfinite'] = jnp.logical_not(finite).astype(jnp.float32)   # loss or new params
     return new_state, terms
 
   return step
@@ -97,11 +93,6 @@ def make_eval_step(model_cfg, family: families.Family = families.DMN
   return step
 
 
-def seeds_of(cfg) -> list[int]:
-  """The run's seeds: cfg.seed, cfg.seed + 1, ..., cfg.seed + cfg.num_seeds - 1."""
-  return [cfg.seed + i for i in range(cfg.get('num_seeds', 1))]
-
-
 def init_state(cfg, spec, tx, seed: int | None = None) -> State:
   """The state of ONE seed (`seed`, default cfg.seed): params, opt_state, step, rng."""
   seed = cfg.seed if seed is None else seed
@@ -112,12 +103,12 @@ def init_state(cfg, spec, tx, seed: int | None = None) -> State:
 
 
 def init_states(cfg, spec, tx) -> State:
-  """The states of all `seeds_of(cfg)`, stacked: every leaf gains a leading seed axis [S, ...].
+  """The states of all `seeds.seeds_of(cfg)`, stacked: every leaf gains a leading seed axis [S, ...].
 
   Seed s's slice equals `init_state(cfg, spec, tx, s)`, so a seed trains identically alone or
   beside others.
   """
-  states = [init_state(cfg, spec, tx, s) for s in seeds_of(cfg)]
+  states = [init_state(cfg, spec, tx, s) for s in seeds_lib.seeds_of(cfg)]
   return jax.tree.map(lambda *xs: jnp.stack(xs), *states)
 
 
@@ -144,45 +135,6 @@ def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
   return jax.vmap(make_eval_step(model_cfg, family), in_axes=(0, None, 0))
 
 
-def seed_batches(arrays: dict[str, np.ndarray], batch_size: int, orders: list[np.ndarray]):
-  """Yields batches stacked over seeds, [S, batch_size, ...]; seed s in the order orders[s]."""
-  for parts in zip(*(batching.batches(arrays, batch_size, o) for o in orders)):
-    yield {k: np.stack([p[k] for p in parts]) for k in parts[0]}
-
-
-def epoch_batches(arrays: dict[str, np.ndarray], batch_size: int, seeds: list[int], epoch: int,
-                  buckets: list[dict], rows: np.ndarray | None = None):
-  """Yields (bucket number, batch stacked over seeds [S, B, ...]) for one training epoch.
-
-  One bucket: each seed's own shuffle of the whole split (`batching.epoch_order`), cropped to the
-  bucket (a no-op for length_buckets = 1; when every story has the same length, k > 1 gives one
-  group smaller than the split's padded shape, as in bAbI task 4's two-sentence stories). Several
-  (train.length_buckets): the batches of every bucket in an order shared by all seeds (shapes must
-  agree across the vmapped seeds), each seed with its own shuffle inside a bucket, every batch
-  cropped to its bucket's sizes (`batching.crop`). Either way seed s gets the same batches whether
-  it trains alone or beside others. `rows`: the epoch's training rows (None: all), the same for
-  every seed.
-  """
-  if len(buckets) == 1:
-    n = batching.num_examples(arrays) if rows is None else len(rows)
-    orders = [batching.epoch_order(n, s, epoch) for s in seeds]
-    if rows is not None:
-      orders = [rows[o] for o in orders]
-    for batch in seed_batches(arrays, batch_size, orders):
-      yield 0, batching.crop(batch, buckets[0])   # k > 1 may still give one (cropped) group
-    return
-  if rows is not None:                        # bucket numbers (compiled shapes) stay the same
-    buckets = [{**b, 'idx': b['idx'][np.isin(b['idx'], rows)]} for b in buckets]
-  orders = {j: [batching.bucket_order(b, s, epoch, j) for s in seeds]
-            for j, b in enumerate(buckets)}
-  for j, i in batching.bucket_schedule(buckets, batch_size, epoch):
-    b = buckets[j]
-    parts = [batching.crop(batching.make_batch(
-        arrays, order[i * batch_size:(i + 1) * batch_size], batch_size), b)
-             for order in orders[j]]
-    yield j, {k: np.stack([p[k] for p in parts]) for k in parts[0]}
-
-
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
              ctl: dict[str, np.ndarray]) -> list[dict[str, float]]:
   """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
@@ -192,174 +144,88 @@ def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
           zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
 
 
-def validate_config(cfg) -> None:
-  """Raises ConfigError for values that cannot work (before anything is read or written)."""
-  t = cfg.train
-  if cfg.get('model_family', 'dmn') not in families.FAMILIES:
-    raise ConfigError(f"model_family must be one of {sorted(families.FAMILIES)}, got "
-                      f"{cfg.get('model_family')!r}")
-  checks = [
-      (0 < cfg.get('dev_fraction', 0.1) < 1,
-       f"dev_fraction must be in (0, 1), got {cfg.get('dev_fraction')}"),
-      (cfg.get('num_seeds', 1) >= 1, f"num_seeds must be >= 1, got {cfg.get('num_seeds')}"),
-      (t.get('length_buckets', 1) >= 1,
-       f"train.length_buckets must be >= 1, got {t.get('length_buckets')}"),
-      (t.batch_size >= 1, f'train.batch_size must be >= 1, got {t.batch_size}'),
-      (t.num_epochs >= 1, f'train.num_epochs must be >= 1, got {t.num_epochs}'),
-      (t.patience >= 1, f'train.patience must be >= 1, got {t.patience}'),
-      (t.learning_rate > 0, f'train.learning_rate must be > 0, got {t.learning_rate}'),
-      (t.get('select_seed_by', 'dev') in ('dev', 'train_error'),
-       f"train.select_seed_by must be 'dev' or 'train_error', got {t.get('select_seed_by')!r}"),
-  ] + families.of(cfg).checks(cfg)
-  for ok, msg in checks:
-    if not ok:
-      raise ConfigError(msg)
+def _check_finite(sums: list[dict], ran: np.ndarray, seeds: list[int], epoch: int,
+                  first_step: int) -> None:
+  """Raises `Diverged` naming the epoch and the first step whose loss or new params are not
+  finite (among the seeds that ran: `ran` <bool>[S] of the step's rows)."""
+  flags = np.stack(jax.device_get([t['nonfinite'] for t in sums]))        # [steps, S']
+  bad_steps = np.flatnonzero(np.any(flags[:, ran] > 0, axis=1))
+  if bad_steps.size:
+    i = int(bad_steps[0])
+    bad = [s for s, r, x in zip(seeds, ran, flags[i]) if r and x]
+    raise Diverged(f'non-finite training loss or parameters in epoch {epoch + 1}, step '
+                   f'{first_step + i + 1} (step {i + 1} of the epoch; seeds {bad}); no '
+                   'checkpoint of it was written. Lower train.learning_rate or set '
+                   'train.clip_norm.')
 
 
-def _flatten(d: dict, prefix: str = '') -> dict[str, Any]:
-  out = {}
-  for k, v in d.items():
-    if isinstance(v, dict):
-      out.update(_flatten(v, f'{prefix}{k}.'))
-    else:
-      out[prefix + k] = v
+def _metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate, seconds):
+  """metrics.jsonl records of one epoch, one per active seed: every scalar control (the
+  objective's weights as alpha, beta), throughput, the train_ and dev_ metrics."""
+  out = []
+  for i, seed in enumerate(seeds):
+    if not active[i]:
+      continue
+    ctl_fields = {}
+    for k, v in ctl.items():
+      v = np.asarray(v[i])
+      if k == 'loss_weights':
+        ctl_fields.update(alpha=float(v[0]), beta=float(v[1]))
+      elif v.ndim == 0:
+        ctl_fields[k] = float(v)
+    out.append({'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]), **ctl_fields,
+                'examples_per_second': rate, 'epoch_seconds': seconds,
+                **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
+                **{f'dev_{k}': v for k, v in dev_ms[i].items() if k != 'examples'}})
   return out
 
 
-def config_diff(old: dict, new: dict, ignore=RESUMABLE_CHANGES) -> list[str]:
-  """Dotted keys whose values differ between two config dicts; a key missing on one side
-  counts as its `NEUTRAL_DEFAULTS` value."""
-  a, b = _flatten(old), _flatten(new)
-  get = lambda d, k: d.get(k, NEUTRAL_DEFAULTS.get(k))
-  return sorted(k for k in a.keys() | b.keys() if get(a, k) != get(b, k) and k not in ignore)
+def _epoch_line(family, cfg, epoch, weights, train_ms, dev_ms, improved, active, rate) -> str:
+  head = f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
+  if len(train_ms) == 1:
+    return (f"{head}{family.log_fields(train_ms[0])} | train acc {train_ms[0]['accuracy']:.3f} | "
+            f"dev acc {dev_ms[0]['accuracy']:.3f}{' *' if improved[0] else '  '} | {rate:,.0f} ex/s")
+  devs = ' '.join(f"{dm['accuracy']:.3f}{'*' if imp else ('' if act else '-')}"
+                  for dm, imp, act in zip(dev_ms, improved, active))
+  mean_loss = np.mean([tm['loss'] for tm, a in zip(train_ms, active) if a])
+  return (f'{head}loss {mean_loss:.3f} (mean of {int(active.sum())} active) | dev acc {devs} | '
+          f'{rate:,.0f} ex/s')
 
 
-def check_workdir_config(workdir: str, cfg) -> None:
-  """Raises ConfigError, writing nothing, if `workdir` holds a run of a config other than `cfg`
-  (beyond `RESUMABLE_CHANGES`)."""
-  path = os.path.join(workdir, 'config.json')
-  if os.path.exists(path):
-    with open(path) as f:
-      old = json.load(f)
-    diff = config_diff(old, json.loads(cfg.to_json_best_effort()))
-    if diff:
-      a, b = _flatten(old), _flatten(json.loads(cfg.to_json_best_effort()))
-      shown = ', '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in diff[:5])
-      raise ConfigError(f'workdir {workdir} holds a run with a different config ({shown}); '
-                        'use a new --workdir, or the same config to resume.')
-
-
-def _check_or_write_config(workdir: str, cfg) -> None:
-  check_workdir_config(workdir, cfg)
-  _write_json(os.path.join(workdir, 'config.json'), json.loads(cfg.to_json_best_effort()))
-
-
-def _write_json(path: str, obj: Any) -> None:
-  tmp = path + '.tmp'
-  with open(tmp, 'w') as f:
-    json.dump(obj, f, indent=1, sort_keys=True)
-    f.write('\n')
-  os.replace(tmp, path)
-
-
-def this_machine() -> dict:
-  """{'machine': 'x86_64 2 cpus, cpu (cpu)', 'jax_version': '0.10.2'}: where this process runs."""
-  return {'machine': f'{platform.machine()} {os.cpu_count()} cpus, {jax.default_backend()} '
-                     f'({jax.devices()[0].device_kind})',
-          'jax_version': jax.__version__}
-
-
-def _note_machine(meta: dict) -> None:
-  """Appends this machine to `meta['machines']` ([{machine, jax_version, from_epoch}]) unless
-  the run's last epochs ran on it too: a run resumed elsewhere (say started on a lent GPU, ended
-  on a CPU) says so in its summary."""
-  if 'machines' not in meta:      # fresh, or a checkpoint from before machines were recorded
-    meta['machines'] = [] if meta['epoch'] == 0 else [
-        {'machine': 'not recorded', 'jax_version': 'not recorded', 'from_epoch': 1}]
-  here = this_machine()
-  legs = meta['machines']
-  if not legs or {k: legs[-1][k] for k in here} != here:
-    legs.append({**here, 'from_epoch': meta['epoch'] + 1})
-
-
-def _machine_fields(legs: list[dict]) -> dict:
-  """Summary fields: `machine` and `jax_version` of a run on one machine; for a run resumed on
-  others, `machine` names each with the epoch it took over from."""
-  if len(legs) == 1:
-    return {k: legs[0][k] for k in ('machine', 'jax_version')} | {'machines': legs}
-  return {'machine': ' then '.join(f"{l['machine']}, jax {l['jax_version']} (from epoch "
-                                   f"{l['from_epoch']})" for l in legs),
-          'jax_version': 'per machine', 'machines': legs}
-
-
-def _truncate_metrics(path: str, epochs_done: int) -> None:
-  """Drops metric lines of epochs after the checkpoint we resume from (killed mid-epoch)."""
-  if not os.path.exists(path):
-    return
-  with open(path) as f:
-    lines = [l for l in f if l.strip() and json.loads(l)['epoch'] <= epochs_done]
-  with open(path, 'w') as f:
-    f.writelines(lines)
-
-
-def _fmt(x: float) -> str:
-  return 'nan' if math.isnan(x) else f'{x:.3f}'
-
-
-def _fresh_seed_meta() -> dict[str, Any]:
-  return {'best_dev_accuracy': -1.0, 'best_dev_loss': 1e30, 'best_epoch': 0, 'bad_epochs': 0,
-          'stopped': False, 'epochs_run': 0}
-
-
-def _select(mask: np.ndarray, new: Any, old: Any) -> Any:
-  """Per seed: new where mask[s], else old (trees with a leading seed axis)."""
-  m = jnp.asarray(mask)
-  return jax.tree.map(lambda n, o: jnp.where(m.reshape((-1,) + (1,) * (n.ndim - 1)), n, o),
-                      new, old)
-
-
-def early_stopping_update(sm: dict[str, Any], dev_m: dict[str, float], epoch: int,
-                          patience: int) -> bool:
-  """Updates one seed's early-stopping record `sm` with its dev metrics of `epoch`.
-
-  The best params are those of the highest dev accuracy, ties broken by the lower dev answer
-  loss. Patience restarts only when dev ACCURACY rises: an equal accuracy with a lower loss still
-  replaces the best params, but does not keep a saturated run (100% dev) going for ever.
-
-  Returns whether this epoch's params are the seed's new best.
-  """
-  key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
-  key_old = (sm['best_dev_accuracy'], -sm['best_dev_loss'])
-  sm['bad_epochs'] = 0 if dev_m['accuracy'] > sm['best_dev_accuracy'] else sm['bad_epochs'] + 1
-  improved = key_new > key_old
-  if improved:
-    sm.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
-              best_epoch=epoch)
-  sm['stopped'] = sm['bad_epochs'] >= patience
-  return improved
-
-
-def lowest_train_error(seed_summaries: list[dict[str, Any]]) -> int:
-  """Index of the seed with the highest training accuracy (the paper's MemN2N restarts keep the
-  run of lowest training error); ties: better dev accuracy, then the lower seed."""
-  return max(range(len(seed_summaries)),
-             key=lambda i: (seed_summaries[i]['train_accuracy'],
-                            seed_summaries[i]['dev_accuracy'], -i))
-
-
-def best_seed(seed_summaries: list[dict[str, Any]]) -> int:
-  """Index of the seed chosen by dev: highest dev accuracy, ties by lower dev answer loss, then
-  by the lower seed. Never looks at test."""
-  return max(range(len(seed_summaries)),
-             key=lambda i: (seed_summaries[i]['dev_accuracy'],
-                            -seed_summaries[i]['dev_answer_loss'], -i))
+def _summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds):
+  """The run's summary: per seed, and the chosen seed's figures at the top level."""
+  seeds = seeds_lib.seeds_of(cfg)
+  per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'], 'dev_accuracy': d['accuracy'],
+               'dev_answer_loss': d['answer_loss'], 'test_answer_loss': t['answer_loss'],
+               'train_accuracy': tr['accuracy'], 'best_epoch': sm['best_epoch'],
+               'epochs_run': sm['epochs_run'], 'early_stopped': sm['stopped'],
+               **family.seed_fields(t, sm)}
+              for seed, t, d, tr, sm in zip(seeds, test_ms, dev_ms, train_ms, meta['seeds'])]
+  for name, by_seed in subsets.items():
+    for p, m in zip(per_seed, by_seed):
+      p.setdefault('test_accuracy_by_task', {})[name] = m['accuracy']
+  by = cfg.train.select_seed_by
+  chosen = per_seed[seeds_lib.CHOOSERS[by](per_seed)]
+  tests = np.array([p['test_accuracy'] for p in per_seed])
+  return {
+      'complete': True, 'model_family': family.name, **family.summary_fields(cfg),
+      'seed': chosen['seed'], 'num_seeds': len(seeds), 'seed_chosen_by': by,
+      **{k: v for k, v in chosen.items() if k.startswith('test_') and k != 'test_answer_loss'},
+      'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
+      'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
+      'epochs_run': meta['epoch'],
+      'examples_per_second': meta['train_examples'] / max(meta['train_seconds'], 1e-9),
+      'compile_seconds': compile_seconds, 'train_seconds': meta['train_seconds'],
+      **workdir_lib.machine_fields(meta['machines']),
+      'seeds': per_seed,
+  }
 
 
 def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
                        stop_after_epochs: int | None = None,
                        log: Callable[[str], None] = print,
                        progress_every: float = 60.0) -> dict[str, Any]:
-  """Trains `cfg.model_family` (default: the DMN) for every seed of `seeds_of(cfg)` at once.
+  """Trains `cfg.model_family` for every seed of `seeds.seeds_of(cfg)` at once.
 
   The seeds are one program: params, optimizer state and RNG carry a leading seed axis and the
   jit-compiled step is vmapped over it; each seed has its own shuffle, dropout, best-by-dev
@@ -368,12 +234,13 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   are then evaluated on test.
 
   Args:
-    cfg: a config from `experiments/configs/babi.py` (DMN) or `babi_memn2n.py` (MemN2N).
+    cfg: a run config (`experiments/configs/`), validated here before anything is read.
     workdir: where checkpoints, metrics and the summary go; resumed from if it has a checkpoint.
     stop_after_epochs: return after this many epochs of THIS call (a checkpoint is written), as a
       preempted job would; rerunning continues. None: run to the end.
     log: progress printer.
-    progress_every: seconds between progress lines within an epoch (0: per epoch only).
+    progress_every: seconds between progress lines within an epoch when not on a terminal (0:
+      per epoch only).
 
   Returns:
     the summary dict (also `workdir/summary.json` when the run is complete): `seeds`, one dict per
@@ -381,119 +248,124 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     `dev_accuracy`, `best_epoch` and `seed` at the top level — chosen by dev accuracy, or by the
     lowest training error with train.select_seed_by='train_error' (MemN2N's restarts) —;
     `test_accuracy_mean` / `_std` over seeds; examples/s (seed-examples: a step over S seeds
-    counts S × batch), timings.
+    counts S × batch), timings. An unfinished run returns {'complete': False, 'epoch': N}.
+
+  Raises:
+    ConfigError, DataError: bad input (nothing written). Diverged: a non-finite loss (the last
+    checkpoint is the epoch before). RunInterrupted: Ctrl-C (the last checkpoint is intact).
   """
   cfg = ml_collections.FrozenConfigDict(cfg)
-  validate_config(cfg)
+  config_lib.validate(cfg)
+  config_lib.use_compilation_cache(cfg)
   family = families.of(cfg)
   data, spec = family.load(cfg)
-  seeds = seeds_of(cfg)
-  n_seeds = len(seeds)
-  log(f'{family.describe(cfg, data, spec)}; seeds {seeds}')
+  log(f'{family.describe(cfg, data, spec)}; seeds {seeds_lib.seeds_of(cfg)}')
 
   # Inputs are good: from here on the workdir is written.
-  os.makedirs(workdir, exist_ok=True)
-  _check_or_write_config(workdir, cfg)
-  metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  workdir_lib.claim(workdir, cfg)
   tx = make_optimizer(cfg.train)
   state = init_states(cfg, spec, tx)
   ckpts = checkpoint.RunCheckpoints(workdir)
   meta = {'epoch': 0, 'train_seconds': 0.0, 'train_examples': 0,
-          'seeds': [{**_fresh_seed_meta(), **family.init_seed_meta(cfg)} for _ in seeds]}
+          'seeds': [{**seeds_lib.fresh_record(), **family.init_record(cfg)}
+                    for _ in seeds_lib.seeds_of(cfg)]}
   restored = ckpts.restore_latest(state)
   if restored is not None:
     state, meta = restored
     log(f"resuming from {workdir} after epoch {meta['epoch']}")
-  _note_machine(meta)
-  _truncate_metrics(metrics_path, meta['epoch'])
+  workdir_lib.note_machine(meta)
   summary_path = os.path.join(workdir, 'summary.json')
 
-  def all_stopped():
-    return all(s['stopped'] for s in meta['seeds'])
+  def finished():
+    return meta['epoch'] >= cfg.train.num_epochs or all(s['stopped'] for s in meta['seeds'])
 
-  finished = meta['epoch'] >= cfg.train.num_epochs or all_stopped()
-  if finished and os.path.exists(summary_path):  # nothing to train or evaluate again
+  if finished() and os.path.exists(summary_path):  # nothing to train or evaluate again
     ckpts.close()
-    with open(summary_path) as f:
-      summary = json.load(f)
+    summary = workdir_lib.read_json(summary_path)
     log(f"run already complete: test accuracy {summary['test_accuracy']:.4f} ({summary_path})")
     return summary
+  writer = workdir_lib.MetricsWriter(workdir, meta['epoch'], cfg.tensorboard)
+  try:
+    return _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
+                  stop_after_epochs, log, progress_every)
+  except KeyboardInterrupt:
+    done = meta['epoch']
+    raise RunInterrupted(
+        f'interrupted in epoch {done + 1}: ' + (
+            f'the last checkpoint, epoch {done}, is intact in {workdir}; rerun the same command '
+            'to resume from it' if done else
+            f'no epoch had finished; rerun the same command to start {workdir} again')
+    ) from None
+  finally:
+    writer.close()
+    with checkpoint.deferred_interrupt():
+      ckpts.close()
+
+
+def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
+           stop_after_epochs, log, progress_every):
+  """The loop of `train_and_evaluate`: compile, epochs, then the test evaluation."""
+  seeds = seeds_lib.seeds_of(cfg)
+  n_seeds = len(seeds)
   restored_best = ckpts.restore_best(state['params'])
   best_params = (restored_best[0] if restored_best is not None
                  else jax.tree.map(jnp.copy, state['params']))
-
   bs = cfg.train.batch_size
   n_train = batching.num_examples(data['train'])
-  buckets = batching.length_buckets(data['train'], cfg.train.get('length_buckets', 1))
-  active0 = np.ones((n_seeds,), bool)
+  buckets = batching.length_buckets(data['train'], cfg.train.length_buckets)
 
   def seed_controls(epoch):
     return stack_controls([family.controls(cfg, epoch, sm) for sm in meta['seeds']])
 
+  # One compile per (seed-set size, length bucket); the first size's are compiled up front.
   t0 = time.perf_counter()
   jitted = jax.jit(make_seeds_train_step(cfg.model, tx, family), donate_argnums=0)
-  first = next(seed_batches(data['train'], bs, [np.arange(n_train)] * n_seeds))
-  train_steps = [jitted.lower(state, batching.crop(first, b),
-                              seed_controls(0), active0).compile() for b in buckets]
+  first = first_batch(data['train'], bs, n_seeds)
+  everyone = np.ones((n_seeds,), bool)
+  compiled = {(n_seeds, j): jitted.lower(state, batching.crop(first, b), seed_controls(0),
+                                         everyone).compile() for j, b in enumerate(buckets)}
   eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
       state['params'], jax.tree.map(lambda x: x[0], first), seed_controls(0)).compile()
   compile_seconds = time.perf_counter() - t0
-  compiled = {(n_seeds, j): step for j, step in enumerate(train_steps)}
-  # Once seeds stop, the step runs on fewer of them: n_seeds, then powers of two below it (at
-  # most log2(S) + 1 compiles per bucket); stopped seeds fill a size up and stay frozen.
-  sizes = sorted({n_seeds} | {2 ** k for k in range(n_seeds.bit_length()) if 2 ** k < n_seeds})
   shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
       f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
-      f'{"; length buckets " + shapes if cfg.train.get("length_buckets", 1) > 1 else ""})')
+      f'{"; length buckets " + shapes if cfg.train.length_buckets > 1 else ""})')
 
   epochs_this_call = 0
-  while meta['epoch'] < cfg.train.num_epochs and not all_stopped():
+  while not finished():
     if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
-      break
+      log(f"stopped after epoch {meta['epoch']}; rerun the same command to continue")
+      return {'complete': False, 'epoch': meta['epoch']}
     epoch = meta['epoch']
     ctl = seed_controls(epoch)
-    weights = ctl['loss_weights'][0]                 # the same for every seed
-    active = np.array([not s['stopped'] for s in meta['seeds']])
-    t_epoch = time.perf_counter()
-    act_idx = np.flatnonzero(active)
-    size = min(z for z in sizes if z >= len(act_idx))
-    fill = np.flatnonzero(~active)[:size - len(act_idx)]
-    sel = np.arange(n_seeds) if size == n_seeds else np.sort(np.concatenate([act_idx, fill]))
-    sub = state if size == n_seeds else jax.tree.map(lambda x: x[sel], state)
-    sub_ctl, sub_active = {k: v[sel] for k, v in ctl.items()}, active[sel]
-    sums, new_compile = [], 0.0
-    t_progress = t_epoch
+    run = seeds_lib.ActiveSet(meta['seeds'])
+    sub, sub_ctl, sub_active = run.take(state), run.take(ctl), run.active[run.index]
     rows = family.train_rows(cfg, data['train'], epoch)
     n_epoch = n_train if rows is None else len(rows)
-    for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in sel], epoch, buckets,
-                                  rows):
-      if (size, j) not in compiled:
+    progress = EpochProgress(n_epoch, f'epoch {epoch + 1}/{cfg.train.num_epochs}',
+                             int(run.active.sum()), log, progress_every)
+    sums, new_compile, t_epoch = [], 0.0, time.perf_counter()
+    first_step = int(np.max(np.asarray(jax.device_get(state['step']))[run.active]))
+    for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in run.index], epoch,
+                                  buckets, rows):
+      if (run.size, j) not in compiled:
         t_c = time.perf_counter()
-        compiled[(size, j)] = jitted.lower(sub, batch, sub_ctl, sub_active).compile()
+        compiled[(run.size, j)] = jitted.lower(sub, batch, sub_ctl, sub_active).compile()
         new_compile += time.perf_counter() - t_c
-      sub, terms = compiled[(size, j)](sub, batch, sub_ctl, sub_active)
+        progress.pause(time.perf_counter() - t_c)
+      sub, terms = compiled[(run.size, j)](sub, batch, sub_ctl, sub_active)
       sums.append(terms)
-      if progress_every and time.perf_counter() - t_progress >= progress_every:
-        jax.block_until_ready(terms)              # a long epoch (PTB): progress within it
-        t_progress = time.perf_counter()
-        done = min(len(sums) * bs, n_epoch)
-        rate = done * len(act_idx) / (t_progress - t_epoch - new_compile)
-        log(f'  epoch {epoch + 1}: {done:,}/{n_epoch:,} examples ({100 * done / n_epoch:.0f}%)'
-            f' | {rate:,.0f} ex/s')
-    part = metrics.accumulate(sums)                  # waits for the device
-    state = sub if size == n_seeds else jax.tree.map(
-        lambda full, x: full.at[sel].set(x), state, sub)
-    total = {}
-    for k, v in part.items():
-      total[k] = np.zeros((n_seeds,), np.float64)
-      total[k][sel] = v
+      if progress.update(bs):
+        jax.block_until_ready(terms)
+        progress.line()
+    progress.close()
+    _check_finite(sums, sub_active, [seeds[i] for i in run.index], epoch, first_step)
+    total = run.spread(metrics.accumulate(sums), n_seeds)          # waits for the device
+    state = run.put(state, sub)
     compile_seconds += new_compile
     seconds = time.perf_counter() - t_epoch - new_compile
-    if np.any(total['nonfinite'][active]):
-      bad = [s for s, a, x in zip(seeds, active, total['nonfinite']) if a and x]
-      raise FloatingPointError(f'non-finite training loss in epoch {epoch + 1} (seeds {bad}); '
-                               f'lower train.learning_rate or set train.clip_norm')
+    active = run.active
     train_ms = [metrics.normalize(t, w) for t, w in
                 zip(metrics.per_seed(total), ctl['loss_weights'])]
     dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl)
@@ -507,95 +379,41 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
       if not active[i]:
         continue
       sm['epochs_run'] = epoch + 1
-      if weights[1] > 0:  # early stopping only counts once answers are trained
-        improved[i] = early_stopping_update(sm, dev_m, epoch + 1, cfg.train.patience)
+      if family.selects_best(cfg, epoch):
+        improved[i] = seeds_lib.early_stopping_update(sm, dev_m, epoch + 1, cfg.train.patience)
       event = family.after_epoch(cfg, sm, dev_m, epoch + 1)
       if event:
         events.append(f'seed {seeds[i]}: {event}')
     if improved.any():
-      best_params = _select(improved, state['params'], best_params)
+      best_params = seeds_lib.select(improved, state['params'], best_params)
       ckpts.save_best(epoch + 1, best_params, {'epoch': epoch + 1})
     ckpts.save_latest(epoch + 1, state, json.loads(json.dumps(meta)))
 
-    with open(metrics_path, 'a') as f:
-      for i, seed in enumerate(seeds):
-        if not active[i]:
-          continue
-        record = {'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]),
-                  'alpha': float(weights[0]), 'beta': float(weights[1]),
-                  'lr_scale': float(ctl['lr_scale'][i]), 'linear': float(ctl['linear'][i]),
-                  'examples_per_second': n_epoch * int(active.sum()) / seconds,
-                  'epoch_seconds': seconds,
-                  **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
-                  **{f'dev_{k}': v for k, v in dev_ms[i].items() if k != 'examples'}}
-        f.write(json.dumps(record) + '\n')
-    speed = f'{n_epoch * int(active.sum()) / seconds:,.0f} ex/s'
-    if n_seeds == 1:
-      tm, dm = train_ms[0], dev_ms[0]
-      log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
-          f"loss {tm['loss']:.3f} (gate {tm['gate_loss']:.3f}, answer "
-          f"{tm['answer_loss']:.3f}) | gate acc {_fmt(tm['gate_accuracy'])} | "
-          f"train acc {tm['accuracy']:.3f} | dev acc {dm['accuracy']:.3f}"
-          f"{' *' if improved[0] else '  '} | {speed}")
-    else:
-      devs = ' '.join(f"{dm['accuracy']:.3f}{'*' if imp else ('' if act else '-')}"
-                      for dm, imp, act in zip(dev_ms, improved, active))
-      mean_loss = np.mean([tm['loss'] for tm, a in zip(train_ms, active) if a])
-      log(f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
-          f"loss {mean_loss:.3f} (mean of {int(active.sum())} active) | dev acc {devs} | "
-          f"{speed}")
+    rate = n_epoch * int(active.sum()) / seconds
+    writer.write(_metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate,
+                                 seconds))
+    log(_epoch_line(family, cfg, epoch, ctl['loss_weights'][0], train_ms, dev_ms, improved,
+                    active, rate))
     for e in events:
       log(f'  {e}')
     epochs_this_call += 1
 
-  if not (meta['epoch'] >= cfg.train.num_epochs or all_stopped()):
-    ckpts.close()
-    log(f"stopped after epoch {meta['epoch']}; rerun the same command to continue")
-    return {'complete': False, 'epoch': meta['epoch']}
-
-  ckpts.close()
   ctl = seed_controls(meta['epoch'])
   test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl)
   dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl)
-  by = cfg.train.get('select_seed_by', 'dev')
+  by = cfg.train.select_seed_by
   train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl) if by == 'train_error'
               else [{'accuracy': float('nan')}] * n_seeds)
-  per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'],
-               'test_gate_accuracy': t['gate_accuracy'], 'dev_accuracy': d['accuracy'],
-               'dev_answer_loss': d['answer_loss'], 'test_answer_loss': t['answer_loss'],
-               'train_accuracy': tr['accuracy'],
-               'best_epoch': sm['best_epoch'], 'epochs_run': sm['epochs_run'],
-               'early_stopped': sm['stopped'],
-               **({'ls_end_epoch': sm['ls_end_epoch']} if 'ls_end_epoch' in sm else {})}
-              for seed, t, d, tr, sm in zip(seeds, test_ms, dev_ms, train_ms, meta['seeds'])]
-  chosen = per_seed[best_seed(per_seed) if by == 'dev' else lowest_train_error(per_seed)]
-  if 'task' in data['test']:                      # MemN2N arrays: per-task test accuracy
-    for p in per_seed:
-      p['test_accuracy_by_task'] = {}
-    for task in sorted(set(data['test']['task'].tolist())):
-      sub = {k: v[data['test']['task'] == task] for k, v in data['test'].items()}
-      for p, m in zip(per_seed, evaluate(eval_step, best_params, sub, bs, ctl)):
-        p['test_accuracy_by_task'][str(task)] = m['accuracy']
-  tests = np.array([p['test_accuracy'] for p in per_seed])
-  summary = {
-      'complete': True,
-      'model_family': family.name, 'task': cfg.get('task'), 'babi_set': cfg.get('babi_set'),
-      'seed': chosen['seed'], 'num_seeds': n_seeds, 'seed_chosen_by': by,
-      'test_accuracy': chosen['test_accuracy'], 'test_gate_accuracy': chosen['test_gate_accuracy'],
-      'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
-      'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
-      'epochs_run': meta['epoch'],
-      'examples_per_second': meta['train_examples'] / max(meta['train_seconds'], 1e-9),
-      'compile_seconds': compile_seconds, 'train_seconds': meta['train_seconds'],
-      **_machine_fields(meta['machines']),
-      'seeds': per_seed,
-  }
-  _write_json(summary_path, summary)
-  for p in per_seed:
+  subsets = {name: evaluate(eval_step, best_params,
+                            {k: v[rows] for k, v in data['test'].items()}, bs, ctl)
+             for name, rows in family.test_subsets(data['test']).items()}
+  summary = _summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
+  workdir_lib.write_json(os.path.join(workdir, 'summary.json'), summary)
+  for p in summary['seeds']:
     log(f"seed {p['seed']}: test accuracy {p['test_accuracy']:.4f} (dev {p['dev_accuracy']:.4f}, "
         f"best epoch {p['best_epoch']}, {p['epochs_run']} epochs)")
-  log(f"test accuracy {chosen['test_accuracy']:.4f} (seed {chosen['seed']}, chosen by {by}; mean "
-      f"{tests.mean():.4f} ± {tests.std():.4f} over {n_seeds} seeds; "
-      f"{summary['examples_per_second']:,.0f} ex/s, train {meta['train_seconds']:.0f} s, "
-      f"compile {compile_seconds:.1f} s)")
+  log(f"test accuracy {summary['test_accuracy']:.4f} (seed {summary['seed']}, chosen by {by}; "
+      f"mean {summary['test_accuracy_mean']:.4f} ± {summary['test_accuracy_std']:.4f} over "
+      f"{n_seeds} seeds; {summary['examples_per_second']:,.0f} ex/s, train "
+      f"{meta['train_seconds']:.0f} s, compile {compile_seconds:.1f} s)")
   return summary

@@ -16,7 +16,6 @@ import sys
 from absl import app, flags
 import jax
 import ml_collections
-import numpy as np
 from ml_collections import config_flags
 
 from dmn_jax import families
@@ -46,10 +45,8 @@ def main(argv):
   one = {r['batch']: r['step_ms'] for r in rows if r['seeds'] == 1}
   machine = (f'{platform.machine()}, {os.cpu_count()} cpus, {jax.default_backend()} '
              f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
-  m = cfg.model
-  model = (f'hidden {m.hidden}, passes {m.passes}, attention {m.attention}' if family.name == 'dmn'
-           else f'd {m.embed_dim}, {m.hops} hops, {m.tying} tying, {m.encoding}')
-  if cfg.train.get('length_buckets', 1) > 1:
+  model = family.describe_model(cfg.model)
+  if cfg.train.length_buckets > 1:
     from dmn_jax.data import batching
     longest = batching.length_buckets(data['train'], cfg.train.length_buckets)[-1]
     model += f'; batches cropped to the longest story ({batching.bucket_shape(longest)})'

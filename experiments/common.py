@@ -4,7 +4,7 @@ import sys
 
 from absl import flags, logging
 
-from dmn_jax.errors import ConfigError, DataError
+from dmn_jax.errors import ConfigError, DataError, RunInterrupted
 
 
 def _fail(msg: str) -> None:
@@ -26,12 +26,19 @@ def parse_flags(argv):
 
 
 def run_cli(fn):
-  """Runs `fn()`; bad data, config or file (or a diverged loss) ends the program with its message."""
+  """Runs `fn()`; bad data, config or file, a diverged loss or Ctrl-C ends the program with one
+  line that says what happened (and, for Ctrl-C, where the run stopped and how to resume)."""
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   try:
     return fn()
   except (DataError, ConfigError, OSError, FloatingPointError) as e:
     _fail(' '.join(str(e).split()))
+  except RunInterrupted as e:
+    print(f'\n{e}', file=sys.stderr)
+    sys.exit(130)
+  except KeyboardInterrupt:
+    print('\ninterrupted before training started: nothing was written', file=sys.stderr)
+    sys.exit(130)
 
 
 def train_entry(default_config: str, what: str, report=None):
@@ -51,7 +58,6 @@ def train_entry(default_config: str, what: str, report=None):
       raise app.UsageError(f'unexpected arguments: {argv[1:]}')
 
     def go():
-      train.validate_config(config.value)
       summary = train.train_and_evaluate(config.value, workdir.value)
       if report is not None and summary.get('complete'):
         report(summary)

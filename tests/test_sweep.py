@@ -82,7 +82,7 @@ def test_end_pass_study_reuses_the_table4_five_pass_cells():
   for c in study:
     assert c['config'].model.passes == 5 and c['config'].model.end_pass == c['value']
     same = json.loads(table4[f"task{c['task']:02d}_passes5"].to_json_best_effort())
-    diff = sweep.train.config_diff(same, json.loads(c['config'].to_json_best_effort()), ())
+    diff = sweep.workdir_lib.config_diff(same, json.loads(c['config'].to_json_best_effort()), ())
     # end_pass=False is exactly Table 4's 5-pass cell (reused); True differs in that key only.
     assert diff == ([] if not c['value'] else ['model.end_pass'])
 
@@ -94,12 +94,12 @@ def test_table1_protocol_studies_differ_from_table1_in_the_studied_key_only(stud
             for c in sweep.make_cells(babi_sweep.get_config(), babi_config.get_config)}
   key = cfg.grid_key
   for c in sweep.make_cells(cfg, babi_config.get_config):
-    diff = sweep.train.config_diff(table1[c['task']],
+    diff = sweep.workdir_lib.config_diff(table1[c['task']],
                                    json.loads(c['config'].to_json_best_effort()), ())
-    flat = sweep.train._flatten(table1[c['task']])
+    flat = sweep.workdir_lib.flatten(table1[c['task']])
     same = c['value'] == flat[key]
     # Keys the study pins (it ran before a task adopted another value) differ where adopted.
-    pinned = {k for k, v in sweep.train._flatten(cfg.overrides.to_dict()).items() if flat[k] != v}
+    pinned = {k for k, v in sweep.workdir_lib.flatten(cfg.overrides.to_dict()).items() if flat[k] != v}
     # The cell with Table 1's value is Table 1's run with fewer seeds: its seed prefix is reused.
     assert diff == sorted({'num_seeds'} | (set() if same else {key}) | pinned)
     assert pinned <= (({'train.gate_weight'} if c['task'] in (3, 13, 19) else set())
@@ -205,7 +205,7 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
   def run_config(arg):
     c = tiny(arg)
     if arg == '4':                       # diverges: non-finite loss
-      c.train.learning_rate, c.train.clip_norm, c.train.l2 = 1e30, 0.0, 0.0
+      c.train.learning_rate, c.train.clip_norm, c.train.l2 = 1e38, 0.0, 0.0
       c.model.dropout = 0.0
     return c
 
@@ -215,8 +215,9 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
   cfg.cells_dir = str(tmp_path / 'res' / 'cells')
   logs = []
   text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append)
-  assert any('task04] FAILED (FloatingPointError' in l for l in logs)
-  assert '| 4 | 100 | 100 | (failed: FloatingPointError' in text
+  assert any('task04] FAILED (Diverged: non-finite training loss or parameters in epoch 1, step'
+             in l for l in logs)
+  assert '| 4 | 100 | 100 | (failed: Diverged' in text
   assert '| 1 | 100 | 100 | (' not in text                         # task 1 still ran
   assert 'FAILED cells' in logs[-1]
 

@@ -2,11 +2,13 @@ import json
 import os
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pytest
 
+from dmn_jax import workdir as workdir_lib
+from dmn_jax import seeds as seeds_lib
+from dmn_jax import input_pipeline
 from dmn_jax import train
 from dmn_jax.data import babi, batching
 from dmn_jax.errors import ConfigError, DataError
@@ -74,6 +76,21 @@ def _lines(workdir):
     return [json.loads(l) for l in f]
 
 
+def _recount_test_accuracy(cfg, workdir):
+  from dmn_jax import checkpoint, families
+  cfg = ml_collections.FrozenConfigDict(cfg)
+  family = families.of(cfg)
+  data, spec = family.load(cfg)
+  tx = make_optimizer(cfg.train)
+  template = train.init_states(cfg, spec, tx)['params']
+  ckpts = checkpoint.RunCheckpoints(str(workdir))
+  params, _ = ckpts.restore_best(template)
+  ckpts.close()
+  ctl = train.stack_controls([train.controls(cfg, 0)] * cfg.num_seeds)
+  step = jax.jit(train.make_seeds_eval_step(cfg.model, family))
+  return train.evaluate(step, params, data['test'], cfg.train.batch_size, ctl)[0]['accuracy']
+
+
 def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
   tiny_cfg.train.num_epochs = 4
   summary = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
@@ -85,7 +102,8 @@ def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
   for k in ('test_accuracy', 'dev_accuracy', 'examples_per_second', 'compile_seconds',
             'train_seconds'):
     assert k in on_disk and on_disk[k] == summary[k]
-  assert 0 <= summary['test_accuracy'] <= 1
+  # The reported test accuracy is that of the saved best params, evaluated afresh.
+  assert summary['test_accuracy'] == pytest.approx(_recount_test_accuracy(tiny_cfg, tmp_path / 'w'))
   # Rerunning a finished run neither trains nor recompiles: it returns the saved summary.
   msgs = []
   assert train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=msgs.append) == on_disk
@@ -125,10 +143,10 @@ def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
 
 def test_a_run_resumed_on_another_machine_names_both(tiny_cfg, tmp_path, monkeypatch):
   tiny_cfg.train.num_epochs = 2
-  here = train.this_machine()
+  here = workdir_lib.this_machine()
   gpu = {'machine': 'x86_64 16 cpus, gpu (NVIDIA H100 80GB HBM3)', 'jax_version': '9.9'}
   with monkeypatch.context() as m:
-    m.setattr(train, 'this_machine', lambda: gpu)
+    m.setattr(workdir_lib, 'this_machine', lambda: gpu)
     train.train_and_evaluate(tiny_cfg, str(tmp_path), stop_after_epochs=1, log=lambda s: None)
   s = train.train_and_evaluate(tiny_cfg, str(tmp_path), log=lambda s: None)
   assert s['machines'] == [{**gpu, 'from_epoch': 1}, {**here, 'from_epoch': 2}]
@@ -193,7 +211,7 @@ def test_seeds_in_one_program_equal_separate_runs(tiny_cfg, tmp_path, buckets):
   l0 = [l for l in _lines(tmp_path / 'both') if l['seed'] == 0]
   assert l0[0]['train_loss'] != pytest.approx(lines_both[0]['train_loss'], rel=1e-6)
   # The top-level figures are the best-by-dev seed's, with mean and std over seeds.
-  chosen = both['seeds'][train.best_seed(both['seeds'])]
+  chosen = both['seeds'][seeds_lib.best_seed(both['seeds'])]
   assert both['test_accuracy'] == chosen['test_accuracy'] and both['seed'] == chosen['seed']
   accs = [s['test_accuracy'] for s in both['seeds']]
   assert both['test_accuracy_mean'] == pytest.approx(np.mean(accs))
@@ -209,7 +227,7 @@ def test_stopped_seed_is_frozen(tiny_cfg):
   before = jax.tree.map(np.array, state)
   step = jax.jit(train.make_seeds_train_step(cfg.model, tx))
   n = batching.num_examples(data['train'])
-  batch = next(train.seed_batches(data['train'], 8, [np.arange(n)] * 2))
+  batch = next(input_pipeline.seed_batches(data['train'], 8, [np.arange(n)] * 2))
   ctl = train.stack_controls([train.controls(cfg, 0)] * 2)
   state, terms = step(state, batch, ctl, np.array([True, False]))
   assert terms['count'].shape == (2,)
@@ -222,7 +240,7 @@ def test_best_seed_is_chosen_by_dev_not_test():
   seeds = [{'dev_accuracy': 0.9, 'dev_answer_loss': 0.5, 'test_accuracy': 1.0},
            {'dev_accuracy': 0.95, 'dev_answer_loss': 0.9, 'test_accuracy': 0.5},
            {'dev_accuracy': 0.95, 'dev_answer_loss': 0.4, 'test_accuracy': 0.6}]
-  assert train.best_seed(seeds) == 2
+  assert seeds_lib.best_seed(seeds) == 2
 
 
 @pytest.mark.parametrize('passes, end_pass', [(0, False), (3, True)])
@@ -240,9 +258,9 @@ def test_zero_passes_and_end_pass_train(tiny_cfg, tmp_path, passes, end_pass):
 
 
 def test_early_stopping_patience_counts_accuracy_only():
-  sm = train._fresh_seed_meta()
+  sm = seeds_lib.fresh_record()
   history = [(0.5, 1.0), (0.9, 0.5), (0.9, 0.4), (0.9, 0.3), (0.8, 0.2)]
-  improved = [train.early_stopping_update(sm, {'accuracy': a, 'answer_loss': l}, e + 1, 3)
+  improved = [seeds_lib.early_stopping_update(sm, {'accuracy': a, 'answer_loss': l}, e + 1, 3)
               for e, (a, l) in enumerate(history)]
   # Equal accuracy with a lower loss replaces the best params (epochs 3, 4)...
   assert improved == [True, True, True, True, False] and sm['best_epoch'] == 4
@@ -277,7 +295,7 @@ def test_early_stopped_seeds_leave_the_step_and_the_others_train_as_alone(tiny_c
   stop_at = {0: 2, 1: 4, 2: 99}
   order, seen = [], {}                # seeds of the current run; id(seed record) -> seed
 
-  real_update = train.early_stopping_update
+  real_update = seeds_lib.early_stopping_update
 
   def update(sm, dev_m, epoch, patience):
     improved = real_update(sm, dev_m, epoch, patience)
@@ -286,7 +304,7 @@ def test_early_stopped_seeds_leave_the_step_and_the_others_train_as_alone(tiny_c
     sm['stopped'] = epoch >= stop_at[seen[id(sm)]]
     return improved
 
-  monkeypatch.setattr(train, 'early_stopping_update', update)
+  monkeypatch.setattr(seeds_lib, 'early_stopping_update', update)
   tiny_cfg.train.num_epochs = 6
   tiny_cfg.train.patience = 100
   tiny_cfg.num_seeds = 3
@@ -312,8 +330,69 @@ def test_early_stopped_seeds_leave_the_step_and_the_others_train_as_alone(tiny_c
 def test_config_diff_treats_a_later_key_at_its_neutral_default_as_equal():
   old = {'model': {'passes': 2}, 'data_dir': '/a'}
   same = {'model': {'passes': 2, 'fact_time': False}, 'data_dir': '/b'}
-  assert train.config_diff(old, same) == []                     # data_dir may change on resume
-  assert train.config_diff(old, same, ()) == ['data_dir']
+  assert workdir_lib.config_diff(old, same) == []                     # data_dir may change on resume
+  assert workdir_lib.config_diff(old, same, ()) == ['data_dir']
   on = {'model': {'passes': 2, 'fact_time': True}, 'data_dir': '/a'}
-  assert train.config_diff(old, on) == ['model.fact_time']
-  assert train.config_diff(old, {'model': {'passes': 3}, 'data_dir': '/a'}) == ['model.passes']
+  assert workdir_lib.config_diff(old, on) == ['model.fact_time']
+  assert workdir_lib.config_diff(old, {'model': {'passes': 3}, 'data_dir': '/a'}) == ['model.passes']
+
+
+def test_a_diverged_loss_stops_the_run_naming_epoch_and_step_and_checkpoints_nothing(
+    tiny_cfg, tmp_path):
+  from dmn_jax.errors import Diverged
+  tiny_cfg.train.num_epochs = 3
+  train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), stop_after_epochs=1,
+                           log=lambda s: None)
+  # The run resumed with an absurd learning rate (another config is refused, so the recorded
+  # one is edited too): its second epoch diverges. Adam's update is ~lr whatever the clip.
+  cfg_path = tmp_path / 'w' / 'config.json'
+  recorded = json.loads(cfg_path.read_text())
+  recorded['train']['learning_rate'] = 1e38
+  cfg_path.write_text(json.dumps(recorded))
+  tiny_cfg.train.learning_rate = 1e38
+  with pytest.raises(Diverged, match=r'epoch 2, step \d+ \(step \d+ of the epoch; seeds \[0\]\)'):
+    train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  # The newest checkpoint is still epoch 1's, and its params are finite.
+  from dmn_jax import checkpoint
+  ckpts = checkpoint.RunCheckpoints(str(tmp_path / 'w'))
+  assert ckpts.latest.all_steps() == [1]
+  cfg = ml_collections.FrozenConfigDict(tiny_cfg)
+  data, spec = babi.load_task(cfg.data_dir, cfg.task, dev_fraction=cfg.dev_fraction)
+  state, meta = ckpts.restore_latest(train.init_states(cfg, spec, make_optimizer(cfg.train)))
+  ckpts.close()
+  assert meta['epoch'] == 1
+  assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(state['params']))
+  assert not (tmp_path / 'w' / 'summary.json').exists()
+
+
+def _read_events(path):
+  """Scalars of a TensorBoard event file: {tag: [(step, value)]} (TFRecord framing)."""
+  import struct
+  from tensorboardX.proto import event_pb2
+  out = {}
+  data = open(path, 'rb').read()
+  i = 0
+  while i < len(data):
+    (n,) = struct.unpack('<Q', data[i:i + 8])
+    ev = event_pb2.Event.FromString(data[i + 12:i + 12 + n])
+    i += 12 + n + 4
+    for v in ev.summary.value:
+      out.setdefault(v.tag, []).append((ev.step, v.simple_value))
+  return out
+
+
+def test_tensorboard_event_files_hold_the_metrics_curves(tiny_cfg, tmp_path):
+  tiny_cfg.train.num_epochs = 3
+  tiny_cfg.num_seeds = 2
+  train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda s: None)
+  lines = _lines(tmp_path / 'w')
+  for seed in (0, 1):
+    folder = tmp_path / 'w' / 'tb' / f'seed_{seed}'
+    (event_file,) = [f for f in os.listdir(folder) if f.startswith('events.out')]
+    scalars = _read_events(folder / event_file)
+    mine = [l for l in lines if l['seed'] == seed]
+    assert [s for s, _ in scalars['train/loss']] == [l['epoch'] for l in mine]
+    np.testing.assert_allclose([v for _, v in scalars['train/loss']],
+                               [l['train_loss'] for l in mine], rtol=1e-6)
+    np.testing.assert_allclose([v for _, v in scalars['dev/accuracy']],
+                               [l['dev_accuracy'] for l in mine], rtol=1e-6)

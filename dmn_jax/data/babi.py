@@ -30,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from dmn_jax.data import download
+from dmn_jax.data import io
 from dmn_jax.errors import DataError
 from dmn_jax.data.vocab import EOS_ID, Vocab, tokenize
 
@@ -66,9 +67,14 @@ class DataSpec:
   answer_len: int         # A (1 for one-word answers; longest answer + 1 for EOS otherwise)
   max_supports: int       # P
   multi_token: bool       # whether answers are sequences ended by EOS
+  embed_init = None       # no pretrained vectors (see `dmn_jax.data.Spec`)
 
   @property
   def vocab_size(self) -> int:
+    return len(self.vocab)
+
+  @property
+  def answer_vocab_size(self) -> int:   # answers are words of the input vocabulary
     return len(self.vocab)
 
 
@@ -84,11 +90,7 @@ def parse_file(path: str) -> list[Example]:
   line_to_fact: dict[int, int] = {}
   prev_id = 0
   story_id = -1
-  try:
-    with open(path, encoding='utf-8') as f:
-      lines = f.read().splitlines()
-  except UnicodeDecodeError as e:
-    raise DataError(f'{path}: not UTF-8 text ({e})') from None
+  lines = [l.rstrip('\r\n') for l in io.read_lines(path)]
   for lineno, line in enumerate(lines, start=1):
     where = f'{path}:{lineno}'
     if not line.strip():
@@ -104,6 +106,9 @@ def parse_file(path: str) -> list[Example]:
       raise DataError(f'{where}: line id {line_id} does not follow {prev_id} '
                       f'(ids count up from 1 within a story), got {line!r}')
     prev_id = line_id
+    if '\t' not in rest and rest.rstrip().endswith('?'):
+      raise DataError(f"{where}: a question without its answer: expected '<id> <question>\\t"
+                      f"<answer>\\t<supporting ids>' (tab-separated), got {line!r}")
     if '\t' not in rest:
       line_to_fact[line_id] = len(statements)
       statements.append(tuple(tokenize(rest)))

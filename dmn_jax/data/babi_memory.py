@@ -38,9 +38,14 @@ class MemorySpec:
   max_supports: int         # P
   answer_ids: tuple[int, ...]  # the vocabulary ids that occur as answers (train + dev + test)
   tasks: tuple[int, ...]
+  embed_init = None         # no pretrained vectors (see `dmn_jax.data.Spec`)
 
   @property
   def vocab_size(self) -> int:
+    return len(self.vocab)
+
+  @property
+  def answer_vocab_size(self) -> int:   # answers are words of the input vocabulary
     return len(self.vocab)
 
 

@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from dmn_jax.data import download, text, trees
+from dmn_jax.data import io
 from dmn_jax.errors import ConfigError, DataError
 
 Sentence = list[tuple[str, str]]                 # (word, tag)
@@ -34,34 +35,32 @@ def read_conllu(path: str, column: str = 'xpos') -> list[Sentence]:
   if column not in ('xpos', 'upos'):
     raise ValueError(f"column must be 'xpos' or 'upos', got {column!r}")
   col = 4 if column == 'xpos' else 3
-  if not os.path.exists(path):
-    raise DataError(f'CoNLL-U file {path} does not exist')
+  lines = io.read_lines(path)
   out: list[Sentence] = []
   current: Sentence = []
-  with open(path, encoding='utf-8') as f:
-    for i, raw in enumerate(f, 1):
-      line = raw.rstrip('\n')
-      if not line.strip():
-        if current:
-          out.append(current)
-          current = []
-        continue
-      if line.startswith('#'):
-        continue
-      fields = line.split('\t')
-      if len(fields) != 10:
-        raise DataError(f'{path}:{i}: expected 10 tab-separated fields, found {len(fields)}')
-      tid = fields[0]
-      if _RANGE_ID.match(tid) or _EMPTY_ID.match(tid):
-        continue                                 # multiword token / empty node: not a word
-      if not _INT_ID.match(tid):
-        raise DataError(f'{path}:{i}: bad token id {tid!r}')
-      if int(tid) != len(current) + 1:
-        raise DataError(f'{path}:{i}: token id {tid} out of order (expected {len(current) + 1})')
-      tag = fields[col]
-      if tag in ('_', ''):
-        raise DataError(f'{path}:{i}: word {fields[1]!r} has no {column.upper()} tag')
-      current.append((fields[1], tag))
+  for i, raw in enumerate(lines, 1):
+    line = raw.rstrip('\n')
+    if not line.strip():
+      if current:
+        out.append(current)
+        current = []
+      continue
+    if line.startswith('#'):
+      continue
+    fields = line.split('\t')
+    if len(fields) != 10:
+      raise DataError(f'{path}:{i}: expected 10 tab-separated fields, found {len(fields)}')
+    tid = fields[0]
+    if _RANGE_ID.match(tid) or _EMPTY_ID.match(tid):
+      continue                                 # multiword token / empty node: not a word
+    if not _INT_ID.match(tid):
+      raise DataError(f'{path}:{i}: bad token id {tid!r}')
+    if int(tid) != len(current) + 1:
+      raise DataError(f'{path}:{i}: token id {tid} out of order (expected {len(current) + 1})')
+    tag = fields[col]
+    if tag in ('_', ''):
+      raise DataError(f'{path}:{i}: word {fields[1]!r} has no {column.upper()} tag')
+    current.append((fields[1], tag))
   if current:
     out.append(current)
   if not out:
@@ -71,10 +70,7 @@ def read_conllu(path: str, column: str = 'xpos') -> list[Sentence]:
 
 def read_mrg(path: str) -> list[Sentence]:
   """Sentences of a Penn Treebank `.mrg` file as (word, tag) pairs, `-NONE-` elements dropped."""
-  if not os.path.exists(path):
-    raise DataError(f'.mrg file {path} does not exist')
-  with open(path, encoding='utf-8') as f:
-    parsed = trees.parse(f.read(), source=path)
+  parsed = trees.parse(''.join(io.read_lines(path)), source=path)
   out = []
   for t in parsed:
     sent = [(w, tag) for tag, w in t.preterminals() if tag != '-NONE-']

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from dmn_jax.data import download
+from dmn_jax.data import io
 from dmn_jax.errors import DataError
 
 EOS = '<eos>'
@@ -29,16 +30,14 @@ SPLITS = ('train', 'valid', 'test')
 
 def read_words(path: str) -> list[str]:
   """The file's words with `<eos>` after every line. Raises DataError naming the file."""
-  if not os.path.exists(path):
-    raise DataError(f'PTB file {path} does not exist; set config.data_dir or $DMN_DATA_DIR to '
-                    'the folder that holds ptb/ptb.{train,valid,test}.txt.')
+  lines = io.read_lines(path, 'set config.data_dir or $DMN_DATA_DIR to the folder that holds '
+                               'ptb/ptb.{train,valid,test}.txt.')
   words = []
-  with open(path, encoding='utf-8') as f:
-    for lineno, line in enumerate(f, start=1):
-      toks = line.split()
-      if any(t == EOS for t in toks):
-        raise DataError(f'{path}:{lineno}: the text already holds {EOS!r} (expected raw PTB lines)')
-      words += toks + [EOS]
+  for lineno, line in enumerate(lines, start=1):
+    toks = line.split()
+    if any(t == EOS for t in toks):
+      raise DataError(f'{path}:{lineno}: the text already holds {EOS!r} (expected raw PTB lines)')
+    words += toks + [EOS]
   if not words:
     raise DataError(f'{path}: empty file')
   return words

@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from dmn_jax.data import download, text, trees
+from dmn_jax.data import io
 from dmn_jax.errors import DataError
 
 FINE_CLASSES = ('very negative', 'negative', 'neutral', 'positive', 'very positive')
@@ -35,24 +36,22 @@ class Phrase:
 
 def read_file(path: str) -> list[list[Phrase]]:
   """Per tree (line) of `path`: its phrases, the root first, then every subtree (pre-order)."""
-  if not os.path.exists(path):
-    raise DataError(f'SST file {path} does not exist (set config.data_dir or $DMN_DATA_DIR to '
-                    'the folder that holds sst/)')
+  lines = io.read_lines(path, 'set config.data_dir or $DMN_DATA_DIR to the folder that holds '
+                               'sst/')
   out = []
-  with open(path, encoding='utf-8') as f:
-    for i, line in enumerate(f, 1):
-      if not line.strip():
-        continue
-      where = f'{path}:{i}'
-      parsed = trees.parse(line, source=where)
-      if len(parsed) != 1:
-        raise DataError(f'{where}: expected one tree per line, found {len(parsed)}')
-      phrases = []
-      for k, node in enumerate(parsed[0].subtrees()):
-        if node.label not in ('0', '1', '2', '3', '4'):
-          raise DataError(f'{where}: node label {node.label!r} is not a sentiment 0..4')
-        phrases.append(Phrase(tuple(node.leaves()), int(node.label), k == 0, where))
-      out.append(phrases)
+  for i, line in enumerate(lines, 1):
+    if not line.strip():
+      continue
+    where = f'{path}:{i}'
+    parsed = trees.parse(line, source=where)
+    if len(parsed) != 1:
+      raise DataError(f'{where}: expected one tree per line, found {len(parsed)}')
+    phrases = []
+    for k, node in enumerate(parsed[0].subtrees()):
+      if node.label not in ('0', '1', '2', '3', '4'):
+        raise DataError(f'{where}: node label {node.label!r} is not a sentiment 0..4')
+      phrases.append(Phrase(tuple(node.leaves()), int(node.label), k == 0, where))
+    out.append(phrases)
   if not out:
     raise DataError(f'{path}: no trees')
   return out

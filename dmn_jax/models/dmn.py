@@ -41,16 +41,18 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from dmn_jax.data import Spec
 from dmn_jax.nn.gru import gru_cell, gru_init, gru_scan, gru_step
 
 Params = dict[str, Any]
 NEG_INF = -1e30  # masked logits: finite, so an all-padding row gives a uniform, not NaN, softmax
 
 
-def init(key: jax.Array, cfg, spec) -> Params:
-  """Initialises the DMN params for vocabulary size `spec.vocab_size`."""
+def init(key: jax.Array, cfg, spec: Spec) -> Params:
+  """Initialises the DMN params for `spec` (`dmn_jax.data.Spec`: vocabulary and answer sizes,
+  pretrained vectors)."""
   v, d, h, hg = spec.vocab_size, cfg.embed_dim, cfg.hidden, cfg.gate_hidden
-  va = getattr(spec, 'answer_vocab_size', None) or v                 # answer outputs
+  va = spec.answer_vocab_size                                      # answer outputs
   if cfg.passes < 0:
     raise ValueError(f'model.passes must be >= 0, got {cfg.passes}')
   ks = jax.random.split(key, 9)
@@ -73,16 +75,16 @@ def init(key: jax.Array, cfg, spec) -> Params:
   }
   if not cfg.share_question_gru:
     p['question_gru'] = gru_init(jax.random.fold_in(key, 99), d, h)
-  if cfg.get('fact_fusion', 'none') == 'bigru':
+  if cfg.fact_fusion == 'bigru':
     p['fusion_gru'] = gru_init(jax.random.fold_in(key, 97), h, h)
-  if cfg.get('fact_time', False):
+  if cfg.fact_time:
     # A learned vector per recency (0 = the latest fact), added to the facts (as MemN2N's
     # temporal encoding); F rows, F = the task's fact count.
     p['fact_time'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 96), (spec.max_facts, h))
-  if cfg.get('end_pass', False):
+  if cfg.end_pass:
     # The learned "end of passes" fact, appended after the story's facts.
     p['end_fact'] = 0.1 * jax.random.normal(jax.random.fold_in(key, 98), (h,))
-  table = getattr(spec, 'embed_init', None)
+  table = spec.embed_init
   if table is not None:                     # pretrained word vectors (GloVe), [V, D]
     if table.shape != (v, d):
       raise ValueError(f'spec.embed_init has shape {table.shape}, the model wants {(v, d)}')
@@ -213,7 +215,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   else:
     raise ValueError(f"model.fact_mode must be 'sentence' or 'word', got {cfg.fact_mode!r}")
   c = c * cmask[:, None]
-  fusion = cfg.get('fact_fusion', 'none')
+  fusion = cfg.fact_fusion
   if fusion == 'bigru':
     # DMN+ input fusion (Xiong et al. 2016): a backward GRU over the facts, added to them, so a
     # fact also knows what follows it (the forward input GRU only knows what came before).
@@ -221,7 +223,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
     c = (c + hb[::-1]) * cmask[:, None]
   elif fusion != 'none':
     raise ValueError(f"model.fact_fusion must be 'none' or 'bigru', got {fusion!r}")
-  if cfg.get('fact_time', False):
+  if cfg.fact_time:
     recency = jnp.maximum(jnp.sum(cmask) - 1 - jnp.arange(c.shape[0]), 0)   # 0 = latest fact
     c = (c + p['fact_time'][jnp.minimum(recency, p['fact_time'].shape[0] - 1)]) * cmask[:, None]
 
@@ -234,7 +236,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   m, gates, passes_used, last = episodic_memory(p, c, cmask, q, hs, ex, cfg, train=train)
 
   # Answer module.
-  if cfg.get('head', 'answer') == 'tagging':   # one answer per word, from e_t = h^T_t
+  if cfg.head == 'tagging':   # one answer per word, from e_t = h^T_t
     logits, prediction = jax.vmap(
         lambda e, y: decode(p, e, q, y[None], teacher_forcing=train))(last, ex['tags'])
     logits, prediction = logits[:, 0], prediction[:, 0]               # [S, V'], [S]
@@ -267,12 +269,12 @@ def episodic_memory(p: Params, c: jax.Array, cmask: jax.Array, q: jax.Array, hs:
   the gold stop, the pass after the last supporting fact), that pass and every later one leave
   the memory unchanged (paper §2.3, "end-of-passes representation").
   """
-  tagging = cfg.get('head', 'answer') == 'tagging'
+  tagging = cfg.head == 'tagging'
   if cfg.passes == 0:
     # Padded steps carry the state, so the last row is the state after the last real word.
     return (hs[-1], jnp.zeros((0, c.shape[0]), c.dtype), jnp.zeros((), jnp.int32),
             hs if tagging else None)
-  end_pass = cfg.get('end_pass', False)
+  end_pass = cfg.end_pass
   if end_pass:
     c = jnp.concatenate([c, p['end_fact'][None]], axis=0)                # [F + 1, H]
     cmask = jnp.concatenate([cmask, jnp.ones((1,), bool)])

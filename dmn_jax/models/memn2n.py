@@ -164,7 +164,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
   times = jnp.arange(m_slots)
   if train and cfg.random_noise > 0 and key is not None:
     times = noisy_times(key, mask.sum(), m_slots, cfg.random_noise)
-  if cfg.get('query', 'question') == 'constant':     # the language model: u = 0.1 · 1
+  if cfg.query == 'constant':     # the language model: u = 0.1 · 1
     u = jnp.full((cfg.embed_dim,), 0.1)
   else:
     u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)  # [d]

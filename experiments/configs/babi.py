@@ -9,7 +9,9 @@ smoke configuration), `10k` (the en-10k training set).
 """
 
 import ml_collections
-from ml_collections import config_dict
+
+from experiments.configs import common
+from experiments.configs.common import parse_arg  # noqa: F401  (other configs import it here)
 
 # Memory passes per task. The paper lets the number of passes vary per task (up to 5; Table 4);
 # the default is the task's number of supporting facts, at least 2, at most 5.
@@ -55,64 +57,22 @@ TASK_OVERRIDES = {
 LONG_STORIES = {2: 4, 3: 4, 5: 4, 7: 4, 8: 4}
 
 
-def parse_arg(arg: str | None, **defaults):
-  """'1' | 'task=1' | 'task=3,tiny' -> ConfigDict (big_vision's configs/common.py style)."""
-  out = ml_collections.ConfigDict(defaults)
-  for part in filter(None, (arg or '').split(',')):
-    if '=' in part:
-      k, v = part.split('=', 1)
-    elif part.isdigit():
-      k, v = 'task', part
-    else:
-      k, v = part, 'True'
-    if k not in out:
-      raise KeyError(f'unknown config argument {k!r}; known: {sorted(out)}')
-    out[k] = type(defaults[k])(v == 'True' if isinstance(defaults[k], bool) else v)
-  return out
-
-
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   a = parse_arg(arg, task=1, tiny=False, **{'10k': False})
-  c = ml_collections.ConfigDict()
+  c = common.run_config('dmn', num_seeds=1)
   c.task = a.task
   c.babi_set = 'en-10k' if a['10k'] else 'en'
-  c.data_dir = config_dict.placeholder(str)     # None: $DMN_DATA_DIR, else download (cache)
   c.dev_fraction = 0.1                          # held out from the training file
   c.dev_seed = 0
   # Memory = the 50 most recent sentences (as Sukhbaatar et al. 2015). Only tasks 2, 3, 5 and 8
   # have longer stories; their supporting facts lie at most 31 (train) / 40 (test) sentences
   # back, so nothing is lost, and task 3 trains ~4x faster (1,348 -> ~300 padded words).
   c.max_facts = 50                              # None: the whole story
-  c.seed = 0                                    # first seed
-  c.num_seeds = 1                               # seeds seed..seed+num_seeds-1, vmapped in one program
-
-  c.model = ml_collections.ConfigDict()
-  c.model.embed_dim = 80
-  c.model.hidden = 80                           # paper: hidden size 80 for bAbI
-  c.model.gate_hidden = 80
-  c.model.passes = PASSES[a.task]
-  c.model.end_pass = False                      # learned end-of-passes fact (paper §2.3)
-  c.model.attention = 'gru'                     # 'gru' (paper's modified GRU) | 'softmax'
-  c.model.gate_norm = 'sigmoid'                 # attention-GRU gate: σ (paper) | softmax (DMN+)
-  c.model.fact_fusion = 'none'                  # 'none' (paper) | 'bigru' (DMN+ input fusion)
-  c.model.fact_time = False                     # learned recency vectors added to the facts
-  c.model.fact_mode = 'sentence'                # 'sentence' | 'word'
-  c.model.share_question_gru = False
-  c.model.dropout = 0.1                         # on word embeddings
-
-  c.train = ml_collections.ConfigDict()
-  c.train.batch_size = 32
-  # >1: batches of similar story length, cropped to it (one compile per bucket); see LONG_STORIES.
-  c.train.length_buckets = LONG_STORIES.get(a.task, 1)
-  c.train.learning_rate = 1e-3                  # Adam
-  c.train.l2 = 1e-5                             # ½λ‖θ‖² added to the gradient before Adam
-  c.train.clip_norm = 10.0
-  c.train.num_epochs = 150
-  c.train.patience = 40                         # epochs without a dev accuracy gain
-  c.train.gate_supervision = True
-  c.train.gate_weight = 1.0                     # α
-  c.train.answer_weight = 1.0                   # β
-  c.train.answer_start_epoch = 0                # β = 0 before this epoch (gates only)
+  c.model = common.dmn_model(embed_dim=80, hidden=80, passes=PASSES[a.task],  # paper: 80
+                             fact_mode='sentence', dropout=0.1)
+  # Length buckets on the tasks with the longest stories (see LONG_STORIES).
+  c.train = common.dmn_train(batch_size=32, num_epochs=150, patience=40, l2=1e-5,
+                             gate_supervision=True, length_buckets=LONG_STORIES.get(a.task, 1))
 
   for key, value in TASK_OVERRIDES.get(a.task, {}).items():
     *parents, leaf = key.split('.')

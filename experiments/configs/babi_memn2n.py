@@ -13,36 +13,23 @@ of lowest training error kept.
 """
 
 import ml_collections
-from ml_collections import config_dict
 
-from experiments.configs.babi import parse_arg
+from experiments.configs import common
+from experiments.configs.common import parse_arg
 
 
 def get_config(arg=None):
   a = parse_arg(arg, task=1, joint=False, tiny=False, **{'10k': False})
-  c = ml_collections.ConfigDict()
-  c.model_family = 'memn2n'
+  c = common.run_config('memn2n', num_seeds=10)   # restarts, trained together
   c.task = 0 if a.joint else a.task              # 0: joint
   c.tasks = tuple(range(1, 21)) if a.joint else (a.task,)
   c.babi_set = 'en-10k' if a['10k'] else 'en'
   # The shipped en-10k has no qa3 training file: task 3 then trains on the 1k one (same test).
   c.babi_train_fallback = 'en' if a['10k'] else ''
-  c.data_dir = config_dict.placeholder(str)
   c.dev_fraction = 0.1
   c.dev_seed = 0
   c.memory_size = 50                             # the 50 most recent sentences
-  c.seed = 0
-  c.num_seeds = 10                               # restarts, trained together
-
-  c.model = ml_collections.ConfigDict()
-  c.model.embed_dim = 50 if a.joint else 20      # d
-  c.model.hops = 3                               # K
-  c.model.tying = 'adjacent'                     # 'adjacent' | 'layerwise'
-  c.model.encoding = 'pe'                        # 'bow' | 'pe'
-  c.model.temporal = True
-  c.model.random_noise = 0.1                     # share of empty memories added in training
-  c.model.nonlinearity = 'none'                  # 'none' | 'relu' | 'relu_half'
-  c.model.init_std = 0.1
+  c.model = common.memn2n_model(embed_dim=50 if a.joint else 20, hops=3, query='question')
 
   c.train = ml_collections.ConfigDict()
   c.train.optimizer = 'sgd'
@@ -63,6 +50,7 @@ def get_config(arg=None):
     c.train.num_epochs = 5 + 20
   c.train.clip_norm = 40.0
   c.train.l2 = 0.0
+  c.train.l2_embeddings = 'all'
   c.train.patience = 10 ** 6                     # no early stopping: the paper's fixed epochs
   c.train.select_seed_by = 'train_error'         # keep the restart of lowest training error
   # Batches drawn from 4 groups of similar story length, cropped to the group's memory slots

@@ -12,30 +12,21 @@ clipping at 50; batch 128; N(0, 0.05) init. Reads `$DMN_DATA_DIR/ptb/ptb.{train,
 """
 
 import ml_collections
-from ml_collections import config_dict
 
-from experiments.configs.babi import parse_arg
+from experiments.configs import common
+from experiments.configs.common import parse_arg
 
 
 def get_config(arg=None):
   a = parse_arg(arg, small=False, tiny=False)
-  c = ml_collections.ConfigDict()
-  c.model_family = 'memn2n_lm'
-  c.data_dir = config_dict.placeholder(str)
+  c = common.run_config('memn2n_lm', num_seeds=1)
   c.memory_size = 100 if a.small else 200
-  c.seed = 0
-  c.num_seeds = 1
-
-  c.model = ml_collections.ConfigDict()
-  c.model.embed_dim = 150
-  c.model.hops = 2 if a.small else 7
+  c.model = common.memn2n_model(embed_dim=150, hops=2 if a.small else 7, query='constant')
   c.model.tying = 'layerwise'
   c.model.encoding = 'bow'                       # one word per memory slot
-  c.model.temporal = True
   c.model.random_noise = 0.0
   c.model.nonlinearity = 'relu_half'
   c.model.init_std = 0.05
-  c.model.query = 'constant'
 
   c.train = ml_collections.ConfigDict()
   c.train.optimizer = 'sgd'
@@ -45,6 +36,7 @@ def get_config(arg=None):
   c.train.min_learning_rate = 1e-5
   c.train.clip_norm = 50.0
   c.train.l2 = 0.0
+  c.train.l2_embeddings = 'all'
   c.train.num_epochs = 100                       # a cap: the lr rule stops the run
   c.train.patience = 10 ** 6
   c.train.select_seed_by = 'dev'

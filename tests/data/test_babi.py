@@ -118,3 +118,12 @@ def test_real_babi_task1_if_available():
   assert spec.answer_len == 1 and not spec.multi_token
   data8, spec8 = babi.load_task(data_dir, 8)
   assert spec8.multi_token
+
+
+def test_question_without_answer_is_an_error_naming_file_and_line(tmp_path):
+  # Read as a statement, it would shift every later supporting-fact index by one.
+  path = tmp_path / 'qa1_x_train.txt'
+  path.write_text('1 Mary went to the kitchen.\n2 John went to the garden.\n'
+                  '3 Where is Mary? \n4 Mary went home.\n5 Where is Mary?\thome\t4\n')
+  with pytest.raises(DataError, match=r'qa1_x_train\.txt:3: a question without its answer'):
+    babi.parse_file(str(path))

@@ -51,3 +51,74 @@ def test_ptb_lm_cli_reports_perplexity_and_names_a_missing_file(tmp_path):
                      text=True, timeout=300)
   assert r.returncode == 1 and 'ptb.test.txt does not exist' in r.stderr
   assert not (tmp_path / 'w2').exists()
+
+
+def _babi_cmd(tmp_path, data, workdir, *extra):
+  return [sys.executable, '-u', '-m', 'experiments.babi', '--config=experiments/configs/babi.py:1,tiny',
+          f'--config.data_dir={data}', '--config.train.batch_size=4', f'--workdir={workdir}',
+          *extra]
+
+
+def _wait_for(pred, proc, seconds):
+  import time
+  t0 = time.time()
+  while time.time() - t0 < seconds:
+    if pred():
+      return True
+    if proc.poll() is not None:
+      return False
+    time.sleep(0.05)
+  return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_in_one_line_and_the_run_resumes(tmp_path):
+  """SIGINT mid-run: no traceback, one line naming the intact checkpoint; rerunning resumes."""
+  import json
+  import signal
+  from tests.conftest import synthetic_task, write_task
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(200),
+                    test=synthetic_task(20, seed=1))
+  w = tmp_path / 'w'
+  env = dict(os.environ, JAX_PLATFORMS='cpu', DMN_CACHE_DIR=str(tmp_path / 'cache'))
+  cmd = _babi_cmd(tmp_path, data, w, '--config.train.num_epochs=2000',   # minutes: never ends
+                  '--config.train.patience=2000')
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+  metrics = w / 'metrics.jsonl'
+  assert _wait_for(lambda: metrics.exists() and metrics.read_text().count('\n') >= 2, proc, 240)
+  proc.send_signal(signal.SIGINT)
+  out, err = proc.communicate(timeout=120)
+  assert proc.returncode == 130, err
+  assert 'Traceback' not in err and 'RuntimeError' not in err, err
+  last = err.strip().splitlines()[-1]
+  assert last.startswith('interrupted in epoch ') and 'rerun the same command' in last, err
+  done = int(last.split('epoch ')[2].split(',')[0])            # "the last checkpoint, epoch N"
+  assert done >= 2
+  assert [json.loads(l)['epoch'] for l in metrics.read_text().splitlines()][-1] >= done
+  # The same command resumes from that checkpoint (interrupted again once it has gone on).
+  proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+  assert _wait_for(lambda: metrics.read_text().count('\n') >= done + 1, proc, 240)
+  proc.send_signal(signal.SIGINT)
+  out, err = proc.communicate(timeout=120)
+  assert f'resuming from {w} after epoch {done}' in out, out + err
+  lines = [json.loads(l) for l in metrics.read_text().splitlines()]
+  assert [l['epoch'] for l in lines][:done + 1] == list(range(1, done + 2))
+
+
+@pytest.mark.slow
+def test_a_rerun_compiles_from_the_persistent_cache(tmp_path):
+  from tests.conftest import synthetic_task, write_task
+  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(20),
+                    test=synthetic_task(10, seed=1))
+  env = dict(os.environ, JAX_PLATFORMS='cpu', DMN_CACHE_DIR=str(tmp_path / 'cache'))
+  times = []
+  for name in ('a', 'b'):
+    r = subprocess.run(_babi_cmd(tmp_path, data, tmp_path / name, '--config.train.num_epochs=1'),
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    line = next(l for l in r.stdout.splitlines() if l.startswith('compiled train + eval'))
+    times.append(float(line.split(' in ')[1].split(' s')[0]))
+  assert os.listdir(tmp_path / 'cache' / 'xla')
+  assert times[1] < 0.5 * times[0], times

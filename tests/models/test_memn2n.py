@@ -12,7 +12,7 @@ from tests.conftest import TINY_TRAIN, write_task
 def _cfg(**kw):
   c = ml_collections.ConfigDict(dict(embed_dim=8, hops=3, tying='adjacent', encoding='pe',
                                      temporal=True, random_noise=0.0, nonlinearity='none',
-                                     init_std=0.1))
+                                     init_std=0.1, query='question'))
   c.update(kw)
   return c
 

@@ -1,0 +1,63 @@
+"""A run config's checks (once, at entry, before anything is read or written) and the process
+settings it asks for (XLA's persistent compilation cache)."""
+
+from __future__ import annotations
+
+import os
+
+import jax
+
+from dmn_jax import families
+from dmn_jax.errors import ConfigError
+
+
+def validate(cfg) -> None:
+  """Raises one ConfigError naming the first value that cannot work: the loop's keys, then the
+  family's (`Family.checks`)."""
+  if 'model_family' not in cfg or cfg.model_family not in families.FAMILIES:
+    raise ConfigError(f"model_family must be one of {sorted(families.FAMILIES)}, got "
+                      f"{cfg.get('model_family')!r}")
+  t = cfg.train
+  checks = [
+      (cfg.num_seeds >= 1, f'num_seeds must be >= 1, got {cfg.num_seeds}'),
+      (t.length_buckets >= 1, f'train.length_buckets must be >= 1, got {t.length_buckets}'),
+      (t.batch_size >= 1, f'train.batch_size must be >= 1, got {t.batch_size}'),
+      (t.num_epochs >= 1, f'train.num_epochs must be >= 1, got {t.num_epochs}'),
+      (t.patience >= 1, f'train.patience must be >= 1, got {t.patience}'),
+      (t.learning_rate > 0, f'train.learning_rate must be > 0, got {t.learning_rate}'),
+      (t.l2 >= 0, f'train.l2 must be >= 0, got {t.l2}'),
+      (t.optimizer in ('adam', 'sgd'), f"train.optimizer must be 'adam' or 'sgd', got {t.optimizer!r}"),
+      (t.l2_embeddings in ('all', 'seen'),
+       f"train.l2_embeddings must be 'all' or 'seen', got {t.l2_embeddings!r}"),
+      (not (cfg.get('glove_vocab') and t.l2 > 0 and t.l2_embeddings == 'all'),
+       "glove_vocab adds words training never sees, whose GloVe vectors L2 would shrink to "
+       "nothing: set train.l2_embeddings='seen' (or train.l2=0)"),
+      (t.select_seed_by in ('dev', 'train_error'),
+       f"train.select_seed_by must be 'dev' or 'train_error', got {t.select_seed_by!r}"),
+  ]
+  if 'dev_fraction' in cfg:
+    checks.append((0 < cfg.dev_fraction < 1,
+                   f'dev_fraction must be in (0, 1), got {cfg.dev_fraction}'))
+  for ok, msg in checks + families.of(cfg).checks(cfg):
+    if not ok:
+      raise ConfigError(msg)
+
+
+def cache_dir() -> str:
+  """Where XLA's compiled programs are kept: $DMN_CACHE_DIR/xla, default ~/.cache/dmn_jax/xla."""
+  root = os.environ.get('DMN_CACHE_DIR') or os.path.join(os.path.expanduser('~'), '.cache',
+                                                          'dmn_jax')
+  return os.path.join(root, 'xla')
+
+
+def use_compilation_cache(cfg) -> None:
+  """Turns on JAX's persistent compilation cache (`cache_dir()`) when `cfg.compilation_cache`:
+  a second run of a config loads its compiled steps instead of compiling them again. It takes
+  effect for a process whose first compile has not happened yet (an entry point's run)."""
+  if not cfg.compilation_cache or jax.config.jax_compilation_cache_dir:
+    return
+  path = cache_dir()
+  os.makedirs(path, exist_ok=True)
+  jax.config.update('jax_compilation_cache_dir', path)
+  jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
+  jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)

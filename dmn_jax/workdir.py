@@ -1,0 +1,198 @@
+"""A run's workdir: its identity (the config it belongs to), metric logs, summary and provenance.
+
+    <workdir>/config.json     the resolved config; a rerun with another config is refused
+    <workdir>/metrics.jsonl   one JSON line per epoch and active seed
+    <workdir>/events.out.*    the same curves as TensorBoard event files (tensorboardX)
+    <workdir>/summary.json    written once, when the run is complete
+
+Every JSON file is written atomically (a temporary file renamed over the old one), so a run
+killed mid-write leaves the previous version, never half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from typing import Any
+
+import jax
+
+from dmn_jax.errors import ConfigError
+
+# Config fields that may differ when a run is resumed (they do not change what is computed).
+RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard')
+# Config keys added after runs were recorded, with the value that computes what the runs did
+# before the key existed: a recorded config without the key equals a config with this value.
+NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': False,
+                    'model.fact_fusion': 'none', 'train.length_buckets': 1,
+                    'model.fact_time': False, 'babi_train_fallback': '', 'glove_vocab': False,
+                    'model.head': 'answer', 'model.query': 'question', 'train.optimizer': 'adam',
+                    'train.select_seed_by': 'dev', 'train.l2_embeddings': 'all',
+                    'tensorboard': True, 'compilation_cache': True}
+
+
+def write_json(path: str, obj: Any) -> None:
+  """Writes `obj` as indented JSON to `path` atomically."""
+  write_text(path, json.dumps(obj, indent=1, sort_keys=True) + '\n')
+
+
+def write_text(path: str, text: str) -> None:
+  """Writes `text` to `path` atomically (a reader sees the old file or the new one, whole)."""
+  tmp = path + '.tmp'
+  with open(tmp, 'w') as f:
+    f.write(text)
+  os.replace(tmp, path)
+
+
+def read_json(path: str) -> Any:
+  with open(path) as f:
+    return json.load(f)
+
+
+def config_dict(cfg) -> dict:
+  """The config as the plain dict that `config.json` holds."""
+  return json.loads(cfg.to_json_best_effort())
+
+
+def flatten(d: dict, prefix: str = '') -> dict[str, Any]:
+  """{'a': {'b': 1}} -> {'a.b': 1}."""
+  out = {}
+  for k, v in d.items():
+    if isinstance(v, dict):
+      out.update(flatten(v, f'{prefix}{k}.'))
+    else:
+      out[prefix + k] = v
+  return out
+
+
+def config_value(flat: dict[str, Any], key: str) -> Any:
+  """A dotted key's value in a flattened config; a key recorded before it existed reads as its
+  `NEUTRAL_DEFAULTS` value."""
+  return flat.get(key, NEUTRAL_DEFAULTS.get(key))
+
+
+def config_diff(old: dict, new: dict, ignore=RESUMABLE_CHANGES) -> list[str]:
+  """Dotted keys whose values differ between two config dicts; a key missing on one side
+  counts as its `NEUTRAL_DEFAULTS` value."""
+  a, b = flatten(old), flatten(new)
+  return sorted(k for k in a.keys() | b.keys()
+                if config_value(a, k) != config_value(b, k) and k not in ignore)
+
+
+def check_config(workdir: str, cfg) -> None:
+  """Raises ConfigError, writing nothing, if `workdir` holds a run of a config other than `cfg`
+  (beyond `RESUMABLE_CHANGES`)."""
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    return
+  old, new = read_json(path), config_dict(cfg)
+  diff = config_diff(old, new)
+  if diff:
+    a, b = flatten(old), flatten(new)
+    shown = ', '.join(f'{k}: {a.get(k)!r} -> {b.get(k)!r}' for k in diff[:5])
+    raise ConfigError(f'workdir {workdir} holds a run with a different config ({shown}); '
+                      'use a new --workdir, or the same config to resume.')
+
+
+def claim(workdir: str, cfg) -> None:
+  """Makes `workdir` this config's: refuses another config's run, then writes config.json."""
+  check_config(workdir, cfg)
+  os.makedirs(workdir, exist_ok=True)
+  write_json(os.path.join(workdir, 'config.json'), config_dict(cfg))
+
+
+def load_summary(workdir: str, config=None) -> dict | None:
+  """The complete summary in `workdir`, if any (and, given `config`, only if the workdir's
+  config.json is that config)."""
+  path = os.path.join(workdir, 'summary.json')
+  if not os.path.exists(path):
+    return None
+  s = read_json(path)
+  if not (s.get('complete') and 'seeds' in s):
+    return None
+  if config is not None and config_diff(read_json(os.path.join(workdir, 'config.json')),
+                                        config_dict(config), ()):
+    return None
+  return s
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine provenance: which machine trained which epochs.
+
+def this_machine() -> dict:
+  """{'machine': 'x86_64 2 cpus, cpu (cpu)', 'jax_version': '0.10.2'}: where this process runs."""
+  return {'machine': f'{platform.machine()} {os.cpu_count()} cpus, {jax.default_backend()} '
+                     f'({jax.devices()[0].device_kind})',
+          'jax_version': jax.__version__}
+
+
+def note_machine(meta: dict) -> None:
+  """Appends this machine to `meta['machines']` ([{machine, jax_version, from_epoch}]) unless
+  the run's last epochs ran on it too: a run resumed elsewhere (say started on a lent GPU, ended
+  on a CPU) says so in its summary."""
+  if 'machines' not in meta:      # fresh, or a checkpoint from before machines were recorded
+    meta['machines'] = [] if meta['epoch'] == 0 else [
+        {'machine': 'not recorded', 'jax_version': 'not recorded', 'from_epoch': 1}]
+  here = this_machine()
+  legs = meta['machines']
+  if not legs or {k: legs[-1][k] for k in here} != here:
+    legs.append({**here, 'from_epoch': meta['epoch'] + 1})
+
+
+def machine_fields(legs: list[dict]) -> dict:
+  """Summary fields: `machine` and `jax_version` of a run on one machine; for a run resumed on
+  others, `machine` names each with the epoch it took over from."""
+  if len(legs) == 1:
+    return {k: legs[0][k] for k in ('machine', 'jax_version')} | {'machines': legs}
+  return {'machine': ' then '.join(f"{l['machine']}, jax {l['jax_version']} (from epoch "
+                                   f"{l['from_epoch']})" for l in legs),
+          'jax_version': 'per machine', 'machines': legs}
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics: metrics.jsonl, and TensorBoard event files beside it.
+
+class MetricsWriter:
+  """Appends one record per epoch and seed to `metrics.jsonl` and the same scalars to TensorBoard
+  event files (`<workdir>/tb/seed_<s>/`, one run per seed, so TensorBoard overlays the seeds).
+
+  Opening it drops the lines of epochs after `epochs_done` (a run killed after writing an
+  epoch's line but before its checkpoint replays that epoch).
+  """
+
+  def __init__(self, workdir: str, epochs_done: int, tensorboard: bool = True):
+    self.path = os.path.join(workdir, 'metrics.jsonl')
+    self.tb_dir = os.path.join(workdir, 'tb')
+    self._writers: dict[int, Any] = {}
+    self._tensorboard = tensorboard
+    if os.path.exists(self.path):
+      with open(self.path) as f:
+        kept = [l for l in f if l.strip() and json.loads(l)['epoch'] <= epochs_done]
+      write_text(self.path, ''.join(kept))
+
+  def _tb(self, seed: int):
+    if seed not in self._writers:
+      from tensorboardX import SummaryWriter   # imported lazily: only runs that log need it
+      self._writers[seed] = SummaryWriter(os.path.join(self.tb_dir, f'seed_{seed}'))
+    return self._writers[seed]
+
+  def write(self, records: list[dict]) -> None:
+    """records: dicts with 'epoch', 'seed' and scalar fields."""
+    with open(self.path, 'a') as f:
+      for r in records:
+        f.write(json.dumps(r) + '\n')
+    if not self._tensorboard:
+      return
+    for r in records:
+      w = self._tb(r['seed'])
+      for k, v in r.items():
+        if k not in ('epoch', 'seed') and isinstance(v, (int, float)):
+          w.add_scalar(k.replace('_', '/', 1) if k.startswith(('train_', 'dev_')) else k,
+                       v, r['epoch'])
+      w.flush()
+
+  def close(self) -> None:
+    for w in self._writers.values():
+      w.close()
+    self._writers = {}
