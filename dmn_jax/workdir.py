@@ -27,7 +27,7 @@ RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard')
 NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': False,
                     'model.fact_fusion': 'none', 'train.length_buckets': 1,
                     'model.fact_time': False, 'babi_train_fallback': '', 'glove_vocab': False,
-                    'model.head': 'answer', 'model.query': 'question', 'train.optimizer': 'adam',
+                    'model.head': 'answer', 'model.gate_norm': 'sigmoid', 'model.query': 'question', 'train.optimizer': 'adam',
                     'train.select_seed_by': 'dev', 'train.l2_embeddings': 'all',
                     'tensorboard': True, 'compilation_cache': True}
 

@@ -14,7 +14,7 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from dmn_jax import sweep
+from dmn_jax import results, sweep
 from experiments import common
 import importlib
 
@@ -36,7 +36,7 @@ def main(argv):
         f"experiments.configs.{_CONFIG.value.get('run_config', 'babi')}").get_config
     if _TABLE_ONLY.value:
       cells = sweep.make_cells(_CONFIG.value, run_config)
-      print(sweep.write_table(_CONFIG.value, cells, _WORKDIR.value, command))
+      print(results.write_table(_CONFIG.value, cells, _WORKDIR.value, command))
     else:
       print(sweep.run_sweep(_CONFIG.value, _WORKDIR.value, run_config, command))
 

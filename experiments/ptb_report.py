@@ -8,7 +8,8 @@ A run still training shows its latest validation perplexity, marked as such.
 
 from absl import app, flags
 
-from dmn_jax.report import lm_table, write_table
+from dmn_jax.results.common import write_files
+from dmn_jax.results.ptb import lm_table
 from experiments import common
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, '`experiments.ptb_lm` run folders')
@@ -21,7 +22,7 @@ flags.mark_flags_as_required(['workdirs'])
 def main(argv):
   del argv
   text, rows = lm_table(_WORKDIRS.value, _COMMAND.value, _NOTE.value)
-  write_table(_OUT.value, text, rows, _COMMAND.value)
+  write_files(_OUT.value, text, {'rows': rows, 'command': _COMMAND.value})
   print(text)
 
 

@@ -13,7 +13,8 @@ unfinished SST/POS run shows its best dev accuracy so far, marked as running).
 
 from absl import app, flags
 
-from dmn_jax import report
+from dmn_jax.results import single_seed, text_tasks
+from dmn_jax.results.common import write_files
 from experiments import common
 
 _KIND = flags.DEFINE_enum('kind', 'babi', ['babi', 'sst', 'pos'], 'which table')
@@ -23,13 +24,14 @@ _COMMAND = flags.DEFINE_string('command', '', 'the command(s) that produced the 
 _NOTE = flags.DEFINE_string('note', '', 'a sentence on how the runs were made (e.g. shared cores)')
 flags.mark_flags_as_required(['workdirs', 'out'])
 
-_TABLES = {'babi': report.make_table, 'sst': report.sst_table, 'pos': report.pos_table}
+_TABLES = {'babi': single_seed.make_table, 'sst': text_tasks.sst_table,
+           'pos': text_tasks.pos_table}
 
 
 def main(argv):
   del argv
   text, rows = _TABLES[_KIND.value](_WORKDIRS.value, _COMMAND.value, _NOTE.value)
-  report.write_table(_OUT.value, text, rows, _COMMAND.value)
+  write_files(_OUT.value, text, {'rows': rows, 'command': _COMMAND.value})
   print(text)
 
 

@@ -5,7 +5,8 @@ import ml_collections
 import numpy as np
 import pytest
 
-from dmn_jax import sweep
+from dmn_jax import results, sweep
+from dmn_jax.results.registry import Registry
 from dmn_jax.errors import ConfigError
 from experiments.configs import babi as babi_config
 from experiments.configs import babi_end_pass, babi_hard, babi_passes, babi_sweep
@@ -140,7 +141,7 @@ def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
     c.train.num_epochs = 2
     return c
   cells = sweep.make_cells(cfg, changed)
-  text = sweep.write_table(cfg, cells, str(tmp_path / 'other_runs'), 'CMD')
+  text = results.write_table(cfg, cells, str(tmp_path / 'other_runs'), 'CMD')
   assert text.count('(pending)') == 2 and '0 of 2' not in text
 
 
@@ -273,10 +274,11 @@ def test_a_cell_is_the_seed_prefix_of_a_finished_run_with_more_seeds(tmp_path):
   # A run with FEWER seeds, or another config, is never taken for one with more.
   passes.num_seeds = 4
   cfg = sweep.make_cells(passes, run_config)[0]['config']
-  assert sweep.find_more_seeds_run(cfg, passes.cells_dir) is None
+  assert Registry.of(passes.cells_dir)[0].find_more_seeds(cfg) is None
   # Table 1's "what was tried" lists the other sweep's cells by their config change.
   with open(os.path.join(table1.cells_dir, 'task01', 'config.json')) as f:
-    tried = sweep.attempts(1, json.load(f), table1.cells_dir)
+    registry, own = Registry.of(table1.cells_dir)
+    tried = registry.attempts(1, json.load(f), own)
   assert sorted(a['change'] for a in tried) == ['(none: same config)', 'model.passes=1']
   assert all(a['sweep'] == 'b' and a['seeds'] == 2 for a in tried)
 
@@ -293,7 +295,7 @@ def test_a_table_names_each_machine_its_cells_ran_on(tmp_path):
   s.update(machine='x86_64 16 cpus, gpu (H100)', jax_version='9.9.9')
   with open(path, 'w') as f:
     json.dump(s, f)
-  md = sweep.write_table(study, sweep.make_cells(study, run_config), str(tmp_path / 'runs_b'), 'B')
+  md = results.write_table(study, sweep.make_cells(study, run_config), str(tmp_path / 'runs_b'), 'B')
   footer = next(l for l in md.splitlines() if l.startswith('Machines'))
   assert '**x86_64 16 cpus, gpu (H100); jax 9.9.9**: task 1: True' in footer
   assert ': the other cells' in footer and 'task 1: False' not in footer

@@ -109,8 +109,8 @@ def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
   assert train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=msgs.append) == on_disk
   assert not any('compiled' in m for m in msgs) and len(_lines(tmp_path / 'w')) == 4
   # The results table reads the finished workdir back.
-  from dmn_jax import report
-  text, rows = report.make_table([str(tmp_path / 'w')], 'cmd')
+  from dmn_jax.results import single_seed
+  text, rows = single_seed.make_table([str(tmp_path / 'w')], 'cmd')
   assert rows[0]['test_accuracy'] == pytest.approx(100 * summary['test_accuracy'])
   assert '| 1 | 100 | 100 |' in text and 'cmd' in text
 

@@ -139,8 +139,8 @@ def test_tiny_language_model_lowers_perplexity(tmp_path):
   assert math.exp(s['seeds'][0]['test_answer_loss']) < 4.0
   assert s['model_family'] == 'memn2n_lm'
   # The results table: test perplexity of the run, the paper's row (none for this size).
-  from dmn_jax import report
-  text, rows = report.lm_table([str(tmp_path / 'w')], 'CMD')
+  from dmn_jax.results import ptb
+  text, rows = ptb.lm_table([str(tmp_path / 'w')], 'CMD')
   assert rows[0]['complete'] and rows[0]['epochs'] == 4 and rows[0]['paper'] is None
   assert rows[0]['test_ppl'] == pytest.approx(math.exp(s['seeds'][0]['test_answer_loss']))
   assert f"**{rows[0]['test_ppl']:.1f}**" in text and 'epoch cap 4' in text

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from dmn_jax import inspect_memory, report, train
+from dmn_jax import inspect_memory, train
+from dmn_jax.results import text_tasks
 from experiments.configs import pos as pos_config
 from experiments.configs import sst as sst_config
 
@@ -56,7 +57,7 @@ def test_sst_learns_a_toy_treebank_and_samples_phrases(tmp_path, setting):
   lines = _lines(tmp_path / 'w')
   assert lines[-1]['train_loss'] < lines[0]['train_loss']
   # The results table: mean over seeds beside the paper (Table 2; fine also in Table 4).
-  text, rows = report.sst_table([str(tmp_path / 'w')], 'CMD')
+  text, rows = text_tasks.sst_table([str(tmp_path / 'w')], 'CMD')
   assert rows[0]['complete'] and rows[0]['test_mean'] == pytest.approx(
       100 * s['test_accuracy_mean'])
   row_lines = [l for l in text.splitlines() if l.startswith(f'| {setting} | 2 |')]
@@ -69,7 +70,7 @@ def test_sst_learns_a_toy_treebank_and_samples_phrases(tmp_path, setting):
   c = json.loads((tmp_path / 'w_drop' / 'config.json').read_text())
   c['model']['dropout'] = 0.5
   (tmp_path / 'w_drop' / 'config.json').write_text(json.dumps(c))
-  text, rows = report.sst_table([str(tmp_path / 'w'), str(tmp_path / 'w_drop')], 'CMD')
+  text, rows = text_tasks.sst_table([str(tmp_path / 'w'), str(tmp_path / 'w_drop')], 'CMD')
   main_part, tried = text.split('## Other settings tried')
   assert len([l for l in main_part.splitlines() if l.startswith(f'| {setting} | 2 |')]) == len(
       row_lines)
@@ -141,6 +142,6 @@ def test_pos_tagger_learns_a_toy_grammar(tmp_path):
   assert s['complete'] and s['model_family'] == 'dmn_pos'
   # Tag accuracy over real words (each word has one tag here: a tagger must reach ~100%).
   assert s['test_accuracy'] >= 0.95, s['test_accuracy']
-  text, rows = report.pos_table([str(tmp_path / 'w')], 'CMD')
+  text, rows = text_tasks.pos_table([str(tmp_path / 'w')], 'CMD')
   line = next(l for l in text.splitlines() if l.startswith('| ud_ewt |'))
   assert 'UDPipe 2 97.17' in line and f"**{100 * s['test_accuracy_mean']:.1f}**" in line

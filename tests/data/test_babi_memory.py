@@ -1,5 +1,3 @@
-import numpy as np
-import pytest
 
 from dmn_jax.data import babi_memory
 from tests.conftest import TINY_TRAIN, write_task

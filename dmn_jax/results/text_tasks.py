@@ -1,132 +1,12 @@
-"""Results tables of finished runs beside the papers' figures (used by `experiments.report`)."""
+"""`results/sst_dmn.md` and `results/pos_dmn.md`: the DMN on sentiment and POS tagging."""
+
+from __future__ import annotations
 
 import json
-import math
 import os
 
 from dmn_jax import paper
-
-
-def load(workdir: str) -> dict:
-  with open(os.path.join(workdir, 'summary.json')) as f:
-    s = json.load(f)
-  with open(os.path.join(workdir, 'config.json')) as f:
-    c = json.load(f)
-  return {'workdir': workdir, 'task': s['task'], 'babi_set': s['babi_set'], 'seed': s['seed'],
-          'test_accuracy': 100 * s['test_accuracy'], 'dev_accuracy': 100 * s['dev_accuracy'],
-          'test_gate_accuracy': 100 * s['test_gate_accuracy'], 'epochs': s['epochs_run'],
-          'best_epoch': s['best_epoch'], 'train_seconds': s['train_seconds'],
-          'examples_per_second': s['examples_per_second'],
-          'compile_seconds': s['compile_seconds'], 'machine': s['machine'],
-          'passes': c['model']['passes'], 'attention': c['model']['attention'],
-          'gate_norm': c['model'].get('gate_norm', 'sigmoid'),
-          'paper_dmn': paper.DMN_TABLE1_BABI_1K[s['task']],
-          'paper_memnn': paper.MEMNN_TABLE1_BABI_1K[s['task']]}
-
-
-def _attention(r: dict) -> str:
-  return 'softmax' if r['attention'] == 'softmax' else f"GRU, {r['gate_norm']} gates"
-
-
-def make_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
-  """Markdown table (and its rows) of finished runs beside the paper's Table 1."""
-  rows = sorted((load(w) for w in workdirs), key=lambda r: (r['task'], r['seed']))
-  lines = [
-      '# DMN on bAbI (1k), single seed',
-      '',
-      'Test accuracy (%) of the best-by-dev epoch, beside Kumar et al. 2016 Table 1.',
-      '',
-      '| task | paper DMN | paper MemNN | ours (test) | dev | gate acc (test) | passes | '
-      'attention | epochs (best) | train s | ex/s | compile s | run |',
-      '|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
-  ]
-  for r in rows:
-    lines.append(
-        f"| {r['task']} | {r['paper_dmn']} | {r['paper_memnn']} | {r['test_accuracy']:.1f} | "
-        f"{r['dev_accuracy']:.1f} | {r['test_gate_accuracy']:.1f} | {r['passes']} | "
-        f"{_attention(r)} | {r['epochs']} ({r['best_epoch']}) | {r['train_seconds']:.0f} | "
-        f"{r['examples_per_second']:,.0f} | {r['compile_seconds']:.1f} | "
-        f"{os.path.basename(os.path.normpath(r['workdir']))} |")
-  lines += ['', f"Seeds: {sorted({r['seed'] for r in rows})}. Machine: {rows[0]['machine']}.",
-            note, '', 'Regenerate:', '', '```', command, '```', '']
-  return '\n'.join(lines), rows
-
-
-def load_lm(workdir: str) -> dict:
-  """A language-model run (finished or not): its config, per-epoch validation perplexity and,
-  once finished, the test perplexity of its best-validation epoch."""
-  with open(os.path.join(workdir, 'config.json')) as f:
-    c = json.load(f)
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    lines = [json.loads(l) for l in f if l.strip()]
-  summary_path = os.path.join(workdir, 'summary.json')
-  s = None
-  if os.path.exists(summary_path):
-    with open(summary_path) as f:
-      s = json.load(f)
-    s = s if s.get('complete') else None
-  m = c['model']
-  key = (m['embed_dim'], m['hops'], c['memory_size'])
-  row = {'workdir': workdir, 'hidden': key[0], 'hops': key[1], 'memory': key[2],
-         'paper': paper.MEMN2N_TABLE2_PTB.get(key), 'epochs': len(lines),
-         'epoch_cap': c['train']['num_epochs'],
-         'valid_ppl_by_epoch': [math.exp(l['dev_answer_loss']) for l in lines],
-         'words_per_second': (sum(l['examples_per_second'] * l['epoch_seconds'] for l in lines)
-                              / max(sum(l['epoch_seconds'] for l in lines), 1e-9)),
-         'train_seconds': sum(l['epoch_seconds'] for l in lines), 'complete': s is not None}
-  if s is not None:
-    chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
-    row.update(valid_ppl=math.exp(chosen['dev_answer_loss']),
-               test_ppl=math.exp(chosen['test_answer_loss']), best_epoch=chosen['best_epoch'],
-               lr_stopped=chosen['early_stopped'], machine=s['machine'])
-  return row
-
-
-def lm_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
-  """`results/ptb_memn2n.md`: our perplexities beside Sukhbaatar et al. Table 2."""
-  rows = [load_lm(w) for w in workdirs]
-  lines = [
-      '# MemN2N language model on Penn Treebank',
-      '',
-      'Perplexity (validation / test) of the epoch with the lowest validation cost, beside '
-      'Sukhbaatar et al. 2015, Table 2. The paper trains until the learning rate (divided by 1.5 '
-      'whenever an epoch does not lower the validation cost) falls below 1e-5; a run cut short '
-      'by an epoch cap says so in the `epochs` column.',
-      '',
-      '| hidden | hops | memory | paper valid | paper test | ours valid | ours test | epochs '
-      '(best) | stopped by | train words/s | train s |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
-  ]
-  for r in rows:
-    pv, pt = r['paper'] or ('–', '–')
-    if r['complete']:
-      ours = f"**{r['valid_ppl']:.1f}** | **{r['test_ppl']:.1f}**"
-      ep = f"{r['epochs']} ({r['best_epoch']})"
-      why = 'lr < 1e-5' if r['lr_stopped'] else f"epoch cap {r['epoch_cap']}"
-    else:
-      last = r['valid_ppl_by_epoch'][-1] if r['valid_ppl_by_epoch'] else float('nan')
-      ours, ep, why = f'{last:.1f} (so far) | –', f"{r['epochs']}", 'running'
-    lines.append(f"| {r['hidden']} | {r['hops']} | {r['memory']} | {pv} | {pt} | {ours} | {ep} "
-                 f"| {why} | {r['words_per_second']:,.0f} | {r['train_seconds']:.0f} |")
-  lines += ['', 'Validation perplexity by epoch: ' + '; '.join(
-      f"{r['hidden']}/{r['hops']}/{r['memory']}: "
-      + ', '.join(f'{p:.1f}' for p in r['valid_ppl_by_epoch']) for r in rows) + '.',
-      '', 'Paper baselines (valid / test): ' + ', '.join(
-          f'{k} {v[0]} / {v[1]}' for k, v in paper.PTB_BASELINES.items()) + '.']
-  machine = next((r['machine'] for r in rows if r.get('machine')), None)
-  if machine:
-    lines += ['', f'Machine: {machine}.']
-  lines += [note, '', 'Regenerate:', '', '```', command, '```', '']
-  return '\n'.join(lines), rows
-
-
-def write_table(out: str, text: str, rows: list[dict], command: str) -> None:
-  """`out`.md (the table) and `out`.json ({'rows', 'command'})."""
-  os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
-  with open(out + '.md', 'w') as f:
-    f.write(text)
-  with open(out + '.json', 'w') as f:
-    json.dump({'rows': rows, 'command': command}, f, indent=1)
+from dmn_jax import workdir as workdir_lib
 
 
 def load_text_run(workdir: str) -> dict:
@@ -138,11 +18,11 @@ def load_text_run(workdir: str) -> dict:
   if os.path.exists(os.path.join(workdir, 'metrics.jsonl')):
     with open(os.path.join(workdir, 'metrics.jsonl')) as f:
       lines = [json.loads(l) for l in f if l.strip()]
+  flat = workdir_lib.flatten(c)
   row = {'workdir': workdir, 'family': c['model_family'],
          'setting': c.get('setting') or c.get('corpus'), 'passes': c['model']['passes'],
          'glove_vocab': bool(c.get('glove_vocab', False) and c.get('glove')),   # in effect
-         'choices': {k: (c['model'] if k.startswith('model.') else c).get(
-                         k.split('.')[-1], _CHOICE_DEFAULTS.get(k)) for k in _CHOICES},
+         'choices': {k: workdir_lib.config_value(flat, k) for k in _CHOICES},
          'hidden': c['model']['hidden'], 'complete': False,
          'epochs': max((l['epoch'] for l in lines), default=0),
          'best_dev_so_far': 100 * max((l['dev_accuracy'] for l in lines), default=float('nan'))}
@@ -165,7 +45,6 @@ def load_text_run(workdir: str) -> dict:
 
 
 _CHOICES = ('model.gate_norm', 'model.attention', 'model.dropout', 'model.hidden', 'glove_vocab')
-_CHOICE_DEFAULTS = {'model.gate_norm': 'sigmoid', 'glove_vocab': False}   # keys added later
 
 
 def _split_variants(rows: list[dict]) -> tuple[list[dict], list[dict]]:

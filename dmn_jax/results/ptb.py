@@ -1,0 +1,77 @@
+"""`results/ptb_memn2n.md`: MemN2N language-model runs beside Sukhbaatar et al. Table 2."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+from dmn_jax import paper
+
+
+def load_lm(workdir: str) -> dict:
+  """A language-model run (finished or not): its config, per-epoch validation perplexity and,
+  once finished, the test perplexity of its best-validation epoch."""
+  with open(os.path.join(workdir, 'config.json')) as f:
+    c = json.load(f)
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    lines = [json.loads(l) for l in f if l.strip()]
+  summary_path = os.path.join(workdir, 'summary.json')
+  s = None
+  if os.path.exists(summary_path):
+    with open(summary_path) as f:
+      s = json.load(f)
+    s = s if s.get('complete') else None
+  m = c['model']
+  key = (m['embed_dim'], m['hops'], c['memory_size'])
+  row = {'workdir': workdir, 'hidden': key[0], 'hops': key[1], 'memory': key[2],
+         'paper': paper.MEMN2N_TABLE2_PTB.get(key), 'epochs': len(lines),
+         'epoch_cap': c['train']['num_epochs'],
+         'valid_ppl_by_epoch': [math.exp(l['dev_answer_loss']) for l in lines],
+         'words_per_second': (sum(l['examples_per_second'] * l['epoch_seconds'] for l in lines)
+                              / max(sum(l['epoch_seconds'] for l in lines), 1e-9)),
+         'train_seconds': sum(l['epoch_seconds'] for l in lines), 'complete': s is not None}
+  if s is not None:
+    chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
+    row.update(valid_ppl=math.exp(chosen['dev_answer_loss']),
+               test_ppl=math.exp(chosen['test_answer_loss']), best_epoch=chosen['best_epoch'],
+               lr_stopped=chosen['early_stopped'], machine=s['machine'])
+  return row
+
+
+def lm_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
+  """`results/ptb_memn2n.md`: our perplexities beside Sukhbaatar et al. Table 2."""
+  rows = [load_lm(w) for w in workdirs]
+  lines = [
+      '# MemN2N language model on Penn Treebank',
+      '',
+      'Perplexity (validation / test) of the epoch with the lowest validation cost, beside '
+      'Sukhbaatar et al. 2015, Table 2. The paper trains until the learning rate (divided by 1.5 '
+      'whenever an epoch does not lower the validation cost) falls below 1e-5; a run cut short '
+      'by an epoch cap says so in the `epochs` column.',
+      '',
+      '| hidden | hops | memory | paper valid | paper test | ours valid | ours test | epochs '
+      '(best) | stopped by | train words/s | train s |',
+      '|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|',
+  ]
+  for r in rows:
+    pv, pt = r['paper'] or ('–', '–')
+    if r['complete']:
+      ours = f"**{r['valid_ppl']:.1f}** | **{r['test_ppl']:.1f}**"
+      ep = f"{r['epochs']} ({r['best_epoch']})"
+      why = 'lr < 1e-5' if r['lr_stopped'] else f"epoch cap {r['epoch_cap']}"
+    else:
+      last = r['valid_ppl_by_epoch'][-1] if r['valid_ppl_by_epoch'] else float('nan')
+      ours, ep, why = f'{last:.1f} (so far) | –', f"{r['epochs']}", 'running'
+    lines.append(f"| {r['hidden']} | {r['hops']} | {r['memory']} | {pv} | {pt} | {ours} | {ep} "
+                 f"| {why} | {r['words_per_second']:,.0f} | {r['train_seconds']:.0f} |")
+  lines += ['', 'Validation perplexity by epoch: ' + '; '.join(
+      f"{r['hidden']}/{r['hops']}/{r['memory']}: "
+      + ', '.join(f'{p:.1f}' for p in r['valid_ppl_by_epoch']) for r in rows) + '.',
+      '', 'Paper baselines (valid / test): ' + ', '.join(
+          f'{k} {v[0]} / {v[1]}' for k, v in paper.PTB_BASELINES.items()) + '.']
+  machine = next((r['machine'] for r in rows if r.get('machine')), None)
+  if machine:
+    lines += ['', f'Machine: {machine}.']
+  lines += [note, '', 'Regenerate:', '', '```', command, '```', '']
+  return '\n'.join(lines), rows

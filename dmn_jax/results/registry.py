@@ -1,0 +1,178 @@
+"""The archive of finished runs: `<root>/<sweep>/<cell>/{summary,config}.json` (`results/cells`).
+
+Each finished sweep cell's summary and config are kept there (a few KB, committed beside the
+tables), so a table rebuilds without the workdirs and a cell found there is never trained
+again, on any machine. `Registry` reads the whole archive once and answers every question from
+that index: is this config's run done (`find_same`), done with more seeds (`find_more_seeds`),
+what else ran on this task (`attempts`); it also writes the archive (`archive`,
+`archive_seed_prefix`, `supersede`), re-reading it after each change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+
+import numpy as np
+
+from dmn_jax import seeds as seeds_lib
+from dmn_jax import workdir as workdir_lib
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+  sweep: str                 # the sweep's folder name, e.g. 'babi_1k_dmn'
+  name: str                  # the cell, e.g. 'task03'
+  path: str                  # <root>/<sweep>/<name>
+  summary: dict              # its complete summary.json
+  config: dict               # its config.json
+
+
+class Registry:
+  """The archive under `root`, indexed once (and again after this object changes it)."""
+
+  def __init__(self, root: str):
+    self.root = os.path.normpath(root)
+    self._entries: list[Entry] | None = None
+
+  @classmethod
+  def of(cls, cells_dir: str) -> tuple['Registry', str]:
+    """(the registry of `cells_dir`'s parent, the sweep name `cells_dir` is)."""
+    cells_dir = os.path.normpath(cells_dir)
+    return cls(os.path.dirname(cells_dir)), os.path.basename(cells_dir)
+
+  @property
+  def entries(self) -> list[Entry]:
+    if self._entries is None:
+      self._entries = []
+      for sweep in sorted(os.listdir(self.root)) if os.path.isdir(self.root) else ():
+        folder = os.path.join(self.root, sweep)
+        for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+          path = os.path.join(folder, name)
+          s = workdir_lib.load_summary(path)
+          if s is not None:
+            self._entries.append(Entry(sweep, name, path, s,
+                                       workdir_lib.read_json(os.path.join(path, 'config.json'))))
+    return self._entries
+
+  def _changed(self) -> None:
+    self._entries = None
+
+  def path(self, sweep: str, name: str) -> str:
+    return os.path.join(self.root, sweep, name)
+
+  def get(self, sweep: str, name: str, config=None) -> dict | None:
+    """The archived summary of `sweep`/`name` (given `config`: only a run of that config)."""
+    want = None if config is None else workdir_lib.config_dict(config)
+    for e in self.entries:
+      if (e.sweep, e.name) == (sweep, name):
+        return e.summary if want is None or not workdir_lib.config_diff(e.config, want, ()) else None
+    return None
+
+  def superseded(self, sweep: str, name: str) -> Entry | None:
+    """The newest run that `supersede` moved away from `sweep`/`name` (`<name>`, then
+    `<name>_2`, ...), or None."""
+    old = [e for e in self.entries if e.sweep == f'{sweep}_superseded'
+           and (e.name == name or (e.name.startswith(name + '_')
+                                   and e.name[len(name) + 1:].isdigit()))]
+    return max(old, key=lambda e: int(e.name[len(name) + 1:] or 1), default=None)
+
+  def find_same(self, config) -> str | None:
+    """An archived cell of ANY sweep whose config equals `config` — the same run, already done
+    (e.g. a study's baseline value) — or None."""
+    want = workdir_lib.config_dict(config)
+    return next((e.path for e in self.entries
+                 if not workdir_lib.config_diff(e.config, want, ())), None)
+
+  def find_more_seeds(self, config) -> str | None:
+    """An archived cell with `config` except for MORE seeds (same first seed), or None. Each
+    seed of a multi-seed run trains independently of the others (tests/test_train.py checks
+    seed s beside others == seed s alone), so its first `config.num_seeds` seeds ARE this
+    cell's run."""
+    want, n = workdir_lib.config_dict(config), config.num_seeds
+    return next((e.path for e in self.entries if e.summary['num_seeds'] > n
+                 and not workdir_lib.config_diff(e.config, want, ('num_seeds',))), None)
+
+  def archive(self, workdir: str, sweep: str, name: str) -> None:
+    """Copies a finished workdir's summary and config into the archive as `sweep`/`name`."""
+    dest = self.path(sweep, name)
+    os.makedirs(dest, exist_ok=True)
+    for fname in ('summary.json', 'config.json'):
+      shutil.copyfile(os.path.join(workdir, fname), os.path.join(dest, fname))
+    self._changed()
+
+  def archive_seed_prefix(self, src: str, config, sweep: str, name: str) -> dict:
+    """Archives as `sweep`/`name` the first `config.num_seeds` seeds of the archived run `src`
+    (see `find_more_seeds`): per-seed results copied, the dev-chosen seed picked again among
+    them, `derived_from` naming `src`. Time fields are the source's, scaled by the share of its
+    seeds (its run trained them all at once)."""
+    s = workdir_lib.load_summary(src)
+    n = config.num_seeds
+    seeds = s['seeds'][:n]
+    chosen = seeds[seeds_lib.best_seed(seeds)]
+    tests = np.array([p['test_accuracy'] for p in seeds])
+    share = n / s['num_seeds']
+    out = {**s, 'seeds': seeds, 'num_seeds': n, 'seed': chosen['seed'],
+           'test_accuracy': chosen['test_accuracy'],
+           'test_gate_accuracy': chosen.get('test_gate_accuracy'),
+           'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
+           'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
+           'epochs_run': max(p['epochs_run'] for p in seeds),
+           'train_seconds': s['train_seconds'] * share,
+           'compile_seconds': s['compile_seconds'] * share,
+           'derived_from': os.path.normpath(src)}
+    dest = self.path(sweep, name)
+    os.makedirs(dest, exist_ok=True)
+    workdir_lib.write_json(os.path.join(dest, 'config.json'), workdir_lib.config_dict(config))
+    workdir_lib.write_json(os.path.join(dest, 'summary.json'), out)
+    self._changed()
+    return out
+
+  def supersede(self, sweep: str, name: str) -> str | None:
+    """Moves the archived cell `sweep`/`name` — a run of a config the sweep no longer has (say
+    a task's adopted override changed it) — to `<sweep>_superseded/<name>`, and repoints the
+    `derived_from` of every archived cell taken from its seeds. It stays a finished run: other
+    sweeps may reuse it, and Table 1's "what was tried" lists it. Returns the new place, or
+    None when there is no archived run there."""
+    src = os.path.normpath(self.path(sweep, name))
+    if not os.path.exists(os.path.join(src, 'summary.json')):
+      return None
+    dest_root = self.path(f'{sweep}_superseded', '')
+    dest, k = os.path.join(dest_root, name), 2
+    while os.path.exists(dest):                   # superseded more than once
+      dest, k = os.path.join(dest_root, f'{name}_{k}'), k + 1
+    os.makedirs(dest_root, exist_ok=True)
+    shutil.move(src, dest)
+    for e in self.entries:
+      if e.summary.get('derived_from') and os.path.normpath(e.summary['derived_from']) == src:
+        workdir_lib.write_json(os.path.join(e.path, 'summary.json'),
+                               {**e.summary, 'derived_from': os.path.normpath(dest)})
+    self._changed()
+    return os.path.normpath(dest)
+
+  def attempts(self, task: int, config: dict, own_sweep: str) -> list[dict]:
+    """The archived DMN cells of other sweeps than `own_sweep` on bAbI `task`, each with the
+    config keys it changed from `config` (a config dict), its dev and test accuracy. One run
+    archived by two sweeps is listed once, naming both."""
+    out: list[dict] = []
+    for e in self.entries:
+      s = e.summary
+      if (e.sweep == own_sweep or s.get('task') != task or s.get('model_family', 'dmn') != 'dmn'
+          or s.get('babi_set') != config.get('babi_set')):
+        continue
+      keys = workdir_lib.config_diff(config, e.config, ('num_seeds',))
+      got = workdir_lib.flatten(e.config)
+      change = ', '.join(f'{k}={workdir_lib.config_value(got, k)}' for k in keys)
+      dev = np.array([x['dev_accuracy'] for x in s['seeds']])
+      test = np.array([x['test_accuracy'] for x in s['seeds']])
+      same = next((a for a in out if a['change'] == (change or '(none: same config)')
+                   and a['per_seed_test'] == test.tolist()), None)
+      if same is not None:
+        same['sweep'] += f', {e.sweep}'
+        continue
+      out.append({'sweep': e.sweep, 'cell': e.name, 'change': change or '(none: same config)',
+                  'per_seed_test': test.tolist(), 'seeds': len(test), 'dev_mean': 100 * dev.mean(),
+                  'test_best_by_dev': 100 * s['test_accuracy'], 'test_mean': 100 * test.mean(),
+                  'test_std': 100 * test.std()})
+    return out
