@@ -159,27 +159,6 @@ def _check_finite(sums: list[dict], ran: np.ndarray, seeds: list[int], epoch: in
                    'train.clip_norm.')
 
 
-def _metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate, seconds):
-  """metrics.jsonl records of one epoch, one per active seed: every scalar control (the
-  objective's weights as alpha, beta), throughput, the train_ and dev_ metrics."""
-  out = []
-  for i, seed in enumerate(seeds):
-    if not active[i]:
-      continue
-    ctl_fields = {}
-    for k, v in ctl.items():
-      v = np.asarray(v[i])
-      if k == 'loss_weights':
-        ctl_fields.update(alpha=float(v[0]), beta=float(v[1]))
-      elif v.ndim == 0:
-        ctl_fields[k] = float(v)
-    out.append({'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]), **ctl_fields,
-                'examples_per_second': rate, 'epoch_seconds': seconds,
-                **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
-                **{f'dev_{k}': v for k, v in dev_ms[i].items() if k != 'examples'}})
-  return out
-
-
 def _epoch_line(family, cfg, epoch, weights, train_ms, dev_ms, improved, active, rate) -> str:
   head = f"epoch {epoch + 1:3d}/{cfg.train.num_epochs} | α {weights[0]:g} β {weights[1]:g} | "
   if len(train_ms) == 1:
@@ -190,35 +169,6 @@ def _epoch_line(family, cfg, epoch, weights, train_ms, dev_ms, improved, active,
   mean_loss = np.mean([tm['loss'] for tm, a in zip(train_ms, active) if a])
   return (f'{head}loss {mean_loss:.3f} (mean of {int(active.sum())} active) | dev acc {devs} | '
           f'{rate:,.0f} ex/s')
-
-
-def _summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds):
-  """The run's summary: per seed, and the chosen seed's figures at the top level."""
-  seeds = seeds_lib.seeds_of(cfg)
-  per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'], 'dev_accuracy': d['accuracy'],
-               'dev_answer_loss': d['answer_loss'], 'test_answer_loss': t['answer_loss'],
-               'train_accuracy': tr['accuracy'], 'best_epoch': sm['best_epoch'],
-               'epochs_run': sm['epochs_run'], 'early_stopped': sm['stopped'],
-               **family.seed_fields(t, sm)}
-              for seed, t, d, tr, sm in zip(seeds, test_ms, dev_ms, train_ms, meta['seeds'])]
-  for name, by_seed in subsets.items():
-    for p, m in zip(per_seed, by_seed):
-      p.setdefault('test_accuracy_by_task', {})[name] = m['accuracy']
-  by = cfg.train.select_seed_by
-  chosen = per_seed[seeds_lib.CHOOSERS[by](per_seed)]
-  tests = np.array([p['test_accuracy'] for p in per_seed])
-  return {
-      'complete': True, 'model_family': family.name, **family.summary_fields(cfg),
-      'seed': chosen['seed'], 'num_seeds': len(seeds), 'seed_chosen_by': by,
-      **{k: v for k, v in chosen.items() if k.startswith('test_') and k != 'test_answer_loss'},
-      'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
-      'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
-      'epochs_run': meta['epoch'],
-      'examples_per_second': meta['train_examples'] / max(meta['train_seconds'], 1e-9),
-      'compile_seconds': compile_seconds, 'train_seconds': meta['train_seconds'],
-      **workdir_lib.machine_fields(meta['machines']),
-      'seeds': per_seed,
-  }
 
 
 def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
@@ -390,7 +340,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     ckpts.save_latest(epoch + 1, state, json.loads(json.dumps(meta)))
 
     rate = n_epoch * int(active.sum()) / seconds
-    writer.write(_metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate,
+    writer.write(workdir_lib.metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate,
                                  seconds))
     log(_epoch_line(family, cfg, epoch, ctl['loss_weights'][0], train_ms, dev_ms, improved,
                     active, rate))
@@ -407,7 +357,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
   subsets = {name: evaluate(eval_step, best_params,
                             {k: v[rows] for k, v in data['test'].items()}, bs, ctl)
              for name, rows in family.test_subsets(data['test']).items()}
-  summary = _summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
+  summary = workdir_lib.summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
   workdir_lib.write_json(os.path.join(workdir, 'summary.json'), summary)
   for p in summary['seeds']:
     log(f"seed {p['seed']}: test accuracy {p['test_accuracy']:.4f} (dev {p['dev_accuracy']:.4f}, "

@@ -17,7 +17,9 @@ import platform
 from typing import Any
 
 import jax
+import numpy as np
 
+from dmn_jax import seeds as seeds_lib
 from dmn_jax.errors import ConfigError
 
 # Config fields that may differ when a run is resumed (they do not change what is computed).
@@ -148,6 +150,59 @@ def machine_fields(legs: list[dict]) -> dict:
   return {'machine': ' then '.join(f"{l['machine']}, jax {l['jax_version']} (from epoch "
                                    f"{l['from_epoch']})" for l in legs),
           'jax_version': 'per machine', 'machines': legs}
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary of a finished run, and the metric records of an epoch.
+
+def summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds):
+  """The run's summary: per seed, and the chosen seed's figures at the top level."""
+  seeds = seeds_lib.seeds_of(cfg)
+  per_seed = [{'seed': seed, 'test_accuracy': t['accuracy'], 'dev_accuracy': d['accuracy'],
+               'dev_answer_loss': d['answer_loss'], 'test_answer_loss': t['answer_loss'],
+               'train_accuracy': tr['accuracy'], 'best_epoch': sm['best_epoch'],
+               'epochs_run': sm['epochs_run'], 'early_stopped': sm['stopped'],
+               **family.seed_fields(t, sm)}
+              for seed, t, d, tr, sm in zip(seeds, test_ms, dev_ms, train_ms, meta['seeds'])]
+  for name, by_seed in subsets.items():
+    for p, m in zip(per_seed, by_seed):
+      p.setdefault('test_accuracy_by_task', {})[name] = m['accuracy']
+  by = cfg.train.select_seed_by
+  chosen = per_seed[seeds_lib.CHOOSERS[by](per_seed)]
+  tests = np.array([p['test_accuracy'] for p in per_seed])
+  return {
+      'complete': True, 'model_family': family.name, **family.summary_fields(cfg),
+      'seed': chosen['seed'], 'num_seeds': len(seeds), 'seed_chosen_by': by,
+      **{k: v for k, v in chosen.items() if k.startswith('test_') and k != 'test_answer_loss'},
+      'dev_accuracy': chosen['dev_accuracy'], 'best_epoch': chosen['best_epoch'],
+      'test_accuracy_mean': float(tests.mean()), 'test_accuracy_std': float(tests.std()),
+      'epochs_run': meta['epoch'],
+      'examples_per_second': meta['train_examples'] / max(meta['train_seconds'], 1e-9),
+      'compile_seconds': compile_seconds, 'train_seconds': meta['train_seconds'],
+      **machine_fields(meta['machines']),
+      'seeds': per_seed,
+  }
+
+
+def metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate, seconds):
+  """metrics.jsonl records of one epoch, one per active seed: every scalar control (the
+  objective's weights as alpha, beta), throughput, the train_ and dev_ metrics."""
+  out = []
+  for i, seed in enumerate(seeds):
+    if not active[i]:
+      continue
+    ctl_fields = {}
+    for k, v in ctl.items():
+      v = np.asarray(v[i])
+      if k == 'loss_weights':
+        ctl_fields.update(alpha=float(v[0]), beta=float(v[1]))
+      elif v.ndim == 0:
+        ctl_fields[k] = float(v)
+    out.append({'epoch': epoch + 1, 'seed': seed, 'step': int(state['step'][i]), **ctl_fields,
+                'examples_per_second': rate, 'epoch_seconds': seconds,
+                **{f'train_{k}': v for k, v in train_ms[i].items() if k != 'examples'},
+                **{f'dev_{k}': v for k, v in dev_ms[i].items() if k != 'examples'}})
+  return out
 
 
 # ---------------------------------------------------------------------------------------------
