@@ -48,6 +48,38 @@ def deferred_interrupt() -> Iterator[None]:
     raise KeyboardInterrupt
 
 
+class InterruptRequest:
+  """Turns Ctrl-C into a request that the training loop honours at its next safe point.
+
+  Within `with InterruptRequest() as stop:`, the first SIGINT only sets `stop.requested`; the
+  loop calls `stop.check()` between steps, which raises KeyboardInterrupt there (never inside
+  jax, orbax or tensorboardX code). A second Ctrl-C raises at once. Off the main thread (where
+  signals cannot be handled) it does nothing.
+  """
+
+  def __init__(self):
+    self.requested = False
+    self._previous = None
+
+  def _handle(self, signum, frame):
+    if self.requested:                       # a second Ctrl-C: stop now
+      raise KeyboardInterrupt
+    self.requested = True
+
+  def check(self) -> None:
+    if self.requested:
+      raise KeyboardInterrupt
+
+  def __enter__(self) -> 'InterruptRequest':
+    if threading.current_thread() is threading.main_thread():
+      self._previous = signal.signal(signal.SIGINT, self._handle)
+    return self
+
+  def __exit__(self, *exc) -> None:
+    if self._previous is not None:
+      signal.signal(signal.SIGINT, self._previous)
+
+
 class RunCheckpoints:
   """`<workdir>/ckpt/latest` and `<workdir>/ckpt/best`, each keeping its newest step."""
 

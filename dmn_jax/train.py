@@ -236,8 +236,9 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     return summary
   writer = workdir_lib.MetricsWriter(workdir, meta['epoch'], cfg.tensorboard)
   try:
-    return _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
-                  stop_after_epochs, log, progress_every)
+    with checkpoint.InterruptRequest() as stop:
+      return _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
+                    stop_after_epochs, log, progress_every, stop)
   except KeyboardInterrupt:
     done = meta['epoch']
     raise RunInterrupted(
@@ -253,7 +254,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
 
 
 def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
-           stop_after_epochs, log, progress_every):
+           stop_after_epochs, log, progress_every, stop):
   """The loop of `train_and_evaluate`: compile, epochs, then the test evaluation."""
   seeds = seeds_lib.seeds_of(cfg)
   n_seeds = len(seeds)
@@ -284,6 +285,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
 
   epochs_this_call = 0
   while not finished():
+    stop.check()
     if stop_after_epochs is not None and epochs_this_call >= stop_after_epochs:
       log(f"stopped after epoch {meta['epoch']}; rerun the same command to continue")
       return {'complete': False, 'epoch': meta['epoch']}
@@ -304,6 +306,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
         compiled[(run.size, j)] = jitted.lower(sub, batch, sub_ctl, sub_active).compile()
         new_compile += time.perf_counter() - t_c
         progress.pause(time.perf_counter() - t_c)
+      stop.check()                               # Ctrl-C: leave before the step
       sub, terms = compiled[(run.size, j)](sub, batch, sub_ctl, sub_active)
       sums.append(terms)
       if progress.update(bs):
