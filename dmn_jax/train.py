@@ -144,11 +144,11 @@ def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
           zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
 
 
-def _check_finite(sums: list[dict], ran: np.ndarray, seeds: list[int], epoch: int,
+def _check_finite(sums: list[dict[str, np.ndarray]], ran: np.ndarray, seeds: list[int], epoch: int,
                   first_step: int) -> None:
   """Raises `Diverged` naming the epoch and the first step whose loss or new params are not
   finite (among the seeds that ran: `ran` <bool>[S] of the step's rows)."""
-  flags = np.stack(jax.device_get([t['nonfinite'] for t in sums]))        # [steps, S']
+  flags = np.stack([np.asarray(t['nonfinite']) for t in sums])            # [steps, S']
   bad_steps = np.flatnonzero(np.any(flags[:, ran] > 0, axis=1))
   if bad_steps.size:
     i = int(bad_steps[0])
@@ -313,8 +313,9 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
         jax.block_until_ready(terms)
         progress.line()
     progress.close()
+    sums = jax.device_get(sums)                 # waits for the device; one transfer an epoch
     _check_finite(sums, sub_active, [seeds[i] for i in run.index], epoch, first_step)
-    total = run.spread(metrics.accumulate(sums), n_seeds)          # waits for the device
+    total = run.spread(metrics.accumulate(sums), n_seeds)
     state = run.put(state, sub)
     compile_seconds += new_compile
     seconds = time.perf_counter() - t_epoch - new_compile
@@ -343,8 +344,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     ckpts.save_latest(epoch + 1, state, json.loads(json.dumps(meta)))
 
     rate = n_epoch * int(active.sum()) / seconds
-    writer.write(workdir_lib.metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch, rate,
-                                 seconds))
+    writer.write(workdir_lib.metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch,
+                                            rate, seconds))
     log(_epoch_line(family, cfg, epoch, ctl['loss_weights'][0], train_ms, dev_ms, improved,
                     active, rate))
     for e in events:

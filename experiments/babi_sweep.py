@@ -28,8 +28,10 @@ flags.mark_flags_as_required(['workdir'])
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {argv[1:]}')
+  # The table's regenerate command: neither --table_only nor the share of cells this process
+  # trains (--config.train_cells) belongs in it.
   command = 'python -m experiments.babi_sweep ' + ' '.join(
-      a for a in sys.argv[1:] if not a.startswith('--table_only'))
+      a for a in sys.argv[1:] if not a.startswith(('--table_only', '--config.train_cells')))
 
   def go():
     run_config = importlib.import_module(

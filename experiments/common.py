@@ -37,7 +37,8 @@ def run_cli(fn):
     print(f'\n{e}', file=sys.stderr)
     sys.exit(130)
   except KeyboardInterrupt:
-    print('\ninterrupted before training started: nothing was written', file=sys.stderr)
+    print('\ninterrupted; rerun the same command to resume from the last finished checkpoint',
+          file=sys.stderr)
     sys.exit(130)
 
 

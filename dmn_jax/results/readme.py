@@ -58,21 +58,18 @@ def _table1(results_dir: str) -> list[str]:
               f"{rows[t]['best_by_dev']:.1f}{'‡' if rows[t]['status'] == 'superseded' else ''}"
               for t in sorted(rows)) + ' |', '',
           'Every other run on a task below the paper (what was tried, by config change, with dev '
-          'and test) is listed under that table; each study is a table of its own:']
-  for name in sorted(f[:-5] for f in os.listdir(results_dir)
-                     if f.startswith('babi_hard_dmn_') and f.endswith('.json')):
-    rows_h = _load(results_dir, name)['rows']
-    done = [r for r in rows_h if r['status'] == 'done']
-    out.append(f"{_link(name)} ({len(done)} of {len(rows_h)} cells)")
+          'and test) is listed under that table; each study is a table of its own: '
+          + ', '.join(_study(results_dir, name) for name in sorted(
+              f[:-5] for f in os.listdir(results_dir)
+              if f.startswith('babi_hard_dmn_') and f.endswith('.json'))) + '.']
   return out
 
 
-def _hard_list(lines: list[str]) -> list[str]:
-  """Joins the study links of `_table1` into one sentence."""
-  i = next((k for k, l in enumerate(lines) if l.startswith('Every other run')), None)
-  if i is None:
-    return lines
-  return lines[:i] + [lines[i] + ' ' + ', '.join(lines[i + 1:]) + '.']
+def _study(results_dir: str, name: str) -> str:
+  """A config-choice study's link and how many of its cells are done."""
+  rows = _load(results_dir, name)['rows']
+  done = sum(r['status'] == 'done' for r in rows)
+  return f'{_link(name)} ({done} of {len(rows)} cells)'
 
 
 def _passes(results_dir: str) -> list[str]:
@@ -163,7 +160,7 @@ def section(results_dir: str = 'results') -> str:
   speed = ['Speed: ' + ', '.join(_link(n[:-3]) for n in sorted(os.listdir(results_dir))
                                  if n.startswith('bench') and n.endswith('.md'))
            + ' (commands inside each).']
-  blocks = ([_hard_list(_table1(results_dir)), _passes(results_dir), _memn2n(results_dir),
+  blocks = ([_table1(results_dir), _passes(results_dir), _memn2n(results_dir),
              _ptb(results_dir)] + [[t] for t in _text(results_dir)] + [speed])
   body = '\n\n'.join('\n'.join(b) for b in blocks if b)
   return f'{BEGIN}\n\n{body}\n\n{END}'
