@@ -1,70 +1,144 @@
-"""Training-step benchmark (DMN or MemN2N): compile time, examples/s and FLOP/s per batch size.
+r"""Training-step benchmark: compile time, examples/s and FLOP/s of the jit-compiled train step.
 
-  python -m experiments.bench --config=experiments/configs/babi.py:1 --batch_sizes=32,128
-  python -m experiments.bench --config=experiments/configs/babi.py:3 --out=results/bench_dmn.md
-  python -m experiments.bench --config=experiments/configs/babi.py:1 --batch_sizes=32 \
-      --seeds=1,5,10                       # seeds vmapped in one program
-  python -m experiments.bench --config=experiments/configs/babi_memn2n.py:1,10k --batch_sizes=32
+  python -m experiments.bench                      # the suite (issue 16's goals), writes
+                                                   # results/bench.md + results/bench.json
+  python -m experiments.bench --rows=memn2n_t1_10k,memn2n_t1_10k_x10 --out=
+  python -m experiments.bench --config=experiments/configs/babi.py:3 --batch_sizes=32,128 \
+      --seeds=1,5 --out=                           # any config (printed only)
 
-Times the jit-compiled train step (forward, backward, Adam) on real batches of the task after one
-warm-up call, nothing else running; FLOPs per step are XLA's cost analysis of the compiled step.
+Times the train step a training run executes (forward, backward, optimizer; vmapped over seeds;
+`train.steps_per_call` steps per compiled call) on real batches of the task after one warm-up
+call, nothing else running. FLOPs are XLA's cost analysis of the compiled program. Examples/s
+counts seed-examples (a step over S seeds of batch B counts S × B); for the language model an
+example is one predicted word, so it is words/s.
 """
 
+import json
 import os
 import platform
 import sys
+
 from absl import app, flags
 import jax
 import ml_collections
 from ml_collections import config_flags
 
-from dmn_jax import families
-from dmn_jax.benchmark import bench_one
+from dmn_jax import benchmark, families
+from dmn_jax.workdir import write_json
 from experiments import common
 
-_CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/babi.py:1',
-                                          'task config', lock_config=True)
-_BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32', '128'], 'batch sizes to time')
-_SEEDS = flags.DEFINE_list('seeds', ['1'], 'numbers of seeds trained together (vmapped) to time')
-_SECONDS = flags.DEFINE_float('seconds', 10.0, 'timed seconds per batch size (at least 3 steps)')
-_OUT = flags.DEFINE_string('out', None, 'also append the table to this markdown file')
+_CONFIG = config_flags.DEFINE_config_file('config', None, 'a config to time instead of the suite',
+                                          lock_config=True)
+_ROWS = flags.DEFINE_list('rows', [], 'suite rows to run (default: all)')
+_BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'with --config: batch sizes to time')
+_SEEDS = flags.DEFINE_list('seeds', ['1'], 'with --config: numbers of seeds trained together')
+_SECONDS = flags.DEFINE_float('seconds', 10.0, 'timed seconds per row (at least 3 calls)')
+_OUT = flags.DEFINE_string('out', 'results/bench', 'write <out>.md and <out>.json ("": print only)')
+
+# name: (config, batch size, seeds, what the issue asks of it).
+SUITE = {
+    'dmn_t1_10k': ('experiments/configs/babi.py:1,10k', 32, 1, '≥ 8,300 ex/s, ≥ 50 GFLOP/s'),
+    'dmn_t1_10k_b128': ('experiments/configs/babi.py:1,10k', 128, 1,
+                        'per example no slower than batch 32'),
+    'dmn_t3': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s'),
+    'memn2n_t1_10k': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s'),
+    'memn2n_t1_10k_x10': ('experiments/configs/babi_memn2n.py:1,10k', 32, 10,
+                          '≥ 500,000 seed-ex/s'),
+    'ptb_lm_7x200': ('experiments/configs/ptb_memn2n.py', 128, 1, '≥ 4,000 words/s'),
+}
+
+# Public implementations timed on this machine's kind (2-core x86_64 CPU) on the same work, as
+# measured and reported in issue 16 (steady-state training ex/s, batch 32, PyTorch at 1 thread).
+PEERS = {
+    'dmn_t1_10k': ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch, hidden 80)', 1662),
+    'dmn_t3': ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch), task 3', 380),
+    'memn2n_t1_10k': ('PyTorch MemN2N (nmhkahn/MemN2N-pytorch; no TE, noise, LS); numpy MemN2N '
+                      '(vinhkhuc/MemN2N-babi-python, PE TE RN): 6,109', 19885),
+}
+
+def load_config(spec: str) -> ml_collections.ConfigDict:
+  """`path:arg` (as --config takes it) -> the config file's get_config(arg)."""
+  import importlib.util
+  path, _, arg = spec.partition(':')
+  mod_spec = importlib.util.spec_from_file_location('bench_config', path)
+  mod = importlib.util.module_from_spec(mod_spec)
+  mod_spec.loader.exec_module(mod)
+  return mod.get_config(arg or None)
 
 
-def _ratio(row, one) -> str:
-  base = one.get(row['batch'])
-  return f"{row['step_ms'] / base:.2f}x" if base else '–'
+def machine() -> str:
+  return (f'{platform.machine()}, {os.cpu_count()} cpus, {jax.default_backend()} '
+          f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
+
+
+def run_row(name, spec, batch, seeds, seconds, loaded):
+  cfg = ml_collections.FrozenConfigDict(load_config(spec))
+  family = families.of(cfg)
+  if spec not in loaded:
+    loaded[spec] = family.load(cfg)
+  data, data_spec = loaded[spec]
+  r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds)
+  return {'name': name, 'config': spec, 'batch_size': batch, 'seeds': seeds,
+          'examples_per_second': r['ex_per_s'], 'gflops_per_second': r['gflop_per_s'],
+          'compile_seconds': r['compile_s'], 'step_ms': r['step_ms'],
+          'gflop_per_step': r['gflop_per_step'], 'steps_per_call': r['steps_per_call'],
+          'model': family.describe_model(cfg.model)}
+
+
+def table(rows) -> list[str]:
+  lines = ['| row | config | batch | seeds | steps/call | compile s | step ms | ex/s | GFLOP/s '
+           '| goal | peer ex/s | ours / peer |',
+           '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
+  for r in rows:
+    peer = PEERS.get(r['name'])
+    goal = SUITE[r['name']][3] if r['name'] in SUITE else ''
+    lines.append(
+        f"| {r['name']} | `{r['config']}` | {r['batch_size']} | {r['seeds']} | "
+        f"{r['steps_per_call']} | {r['compile_seconds']:.1f} | {r['step_ms']:.2f} | "
+        f"{r['examples_per_second']:,.0f} | {r['gflops_per_second']:.1f} | {goal} | "
+        + (f"{peer[1]:,} | {r['examples_per_second'] / peer[1]:.2f}× |" if peer else '| |'))
+  return lines
 
 
 def main(argv):
   del argv
-  cfg = ml_collections.FrozenConfigDict(_CONFIG.value)
-  family = families.of(cfg)
-  data, spec = family.load(cfg)
-  rows = [bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s))
-          for b in _BATCH_SIZES.value for s in _SEEDS.value]
-  one = {r['batch']: r['step_ms'] for r in rows if r['seeds'] == 1}
-  machine = (f'{platform.machine()}, {os.cpu_count()} cpus, {jax.default_backend()} '
-             f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
-  model = family.describe_model(cfg.model)
-  if cfg.train.length_buckets > 1:
-    from dmn_jax.data import batching
-    longest = batching.length_buckets(data['train'], cfg.train.length_buckets)[-1]
-    model += f'; batches cropped to the longest story ({batching.bucket_shape(longest)})'
-  lines = [
-      f'{family.name} train step ({model}); {family.describe(cfg, data, spec)}; {machine}',
-      '',
-      '| batch | seeds | compile s | step ms | time vs 1 seed | seed-examples/s | GFLOP/step '
-      '| GFLOP/s |',
-      '|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ] + [f"| {r['batch']} | {r['seeds']} | {r['compile_s']:.1f} | {r['step_ms']:.1f} | "
-       f"{_ratio(r, one)} | {r['ex_per_s']:,.0f} | {r['gflop_per_step']:.3f} | "
-       f"{r['gflop_per_s']:.2f} |" for r in rows]
-  lines += ['', 'Command: `python -m experiments.bench ' + ' '.join(sys.argv[1:]) + '`']
+  loaded = {}
+  if _CONFIG.value is not None:
+    cfg = ml_collections.FrozenConfigDict(_CONFIG.value)
+    family = families.of(cfg)
+    data, spec = family.load(cfg)
+    rows = []
+    for b in _BATCH_SIZES.value:
+      for s in _SEEDS.value:
+        r = benchmark.bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s))
+        rows.append({'name': f'b{b}_s{s}', 'config': 'command line', 'batch_size': int(b),
+                     'seeds': int(s), 'examples_per_second': r['ex_per_s'],
+                     'gflops_per_second': r['gflop_per_s'], 'compile_seconds': r['compile_s'],
+                     'step_ms': r['step_ms'], 'gflop_per_step': r['gflop_per_step'],
+                     'steps_per_call': r['steps_per_call']})
+  else:
+    names = _ROWS.value or list(SUITE)
+    unknown = [n for n in names if n not in SUITE]
+    if unknown:
+      raise ValueError(f'unknown --rows {unknown}; the suite has {list(SUITE)}')
+    rows = []
+    for n in names:
+      spec, batch, seeds, _ = SUITE[n]
+      rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded))
+      print(table(rows[-1:])[-1], flush=True)
+  command = 'python -m experiments.bench ' + ' '.join(sys.argv[1:])
+  lines = ([f'Train-step benchmark; {machine()}.', ''] + table(rows) +
+           ['', 'Peers: ' + '; '.join(f'{k}: {v[0]}, {v[1]:,} ex/s' for k, v in PEERS.items()) +
+            ' (measured on this machine kind and reported in issue 16).', '',
+            f'Command: `{command.strip()}`'])
   text = '\n'.join(lines)
   print(text)
   if _OUT.value:
-    with open(_OUT.value, 'a') as f:
-      f.write(text + '\n\n')
+    with open(_OUT.value + '.md', 'w') as f:
+      f.write(text + '\n')
+    write_json(_OUT.value + '.json', {'machine': machine(), 'command': command.strip(),
+                                      'rows': rows, 'peers': {k: {'system': v[0], 'ex_per_s': v[1]}
+                                                              for k, v in PEERS.items()}})
 
 
 if __name__ == '__main__':

@@ -113,6 +113,47 @@ def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str,
   return (weights * x).sum(-2)
 
 
+# Vocabularies up to this size are embedded by a matmul of per-sentence word bags with the
+# embedding matrix (`sentence_bags`) instead of a gather: its gradient is a matmul too, where a
+# gather's is a scatter-add, which XLA runs as a slow serial loop on CPU. The language model's
+# 10k-word vocabulary keeps the gather.
+ONEHOT_MAX_VOCAB = 1024
+
+
+def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str) -> jax.Array:
+  """The sentences as weighted word bags, a function of the tokens only (no parameters).
+
+  Position encoding factorises: l_kj = a_j + (k/d)·c_j with a_j = 1 − j/J and c_j = 2j/J − 1,
+  so Σ_j l_kj E[x_j]_k = (Σ_j a_j onehot(x_j)) E + (k/d) ∘ (Σ_j c_j onehot(x_j)) E: two bags of
+  words per sentence, the same for every embedding matrix and every hop. 'bow' has one bag (word
+  counts). The null word (id 0) is in no bag.
+
+  Args:
+    tokens: <int32>[..., J] word ids, 0 = padding.
+  Returns:
+    <float32>[..., 2, V] for 'pe' (the a- and c-weighted bags), [..., 1, V] for 'bow'.
+  """
+  onehot = jax.nn.one_hot(tokens, vocab_size, dtype=jnp.float32) * (tokens != 0)[..., None]
+  if encoding == 'bow':
+    return onehot.sum(-2)[..., None, :]
+  big_j = jnp.maximum((tokens != 0).sum(-1, keepdims=True), 1).astype(jnp.float32)   # [..., 1]
+  j = jnp.arange(1, tokens.shape[-1] + 1, dtype=jnp.float32)                          # [J]
+  a, c = 1 - j / big_j, 2 * j / big_j - 1                                             # [..., J]
+  return jnp.stack([jnp.einsum('...j,...jv->...v', a, onehot),
+                    jnp.einsum('...j,...jv->...v', c, onehot)], -2)
+
+
+def encode_bags(bags: jax.Array, emb: jax.Array) -> jax.Array:
+  """`encode_sentences` from `sentence_bags`: bags <float32>[..., 1|2, V], emb [..., V, d] (leading
+  axes of emb, e.g. the K + 1 matrices of adjacent tying, go first) -> [<emb lead>, ..., d]."""
+  x = jnp.einsum('...sv,kvd->k...sd', bags, emb.reshape((-1,) + emb.shape[-2:]))
+  x = x.reshape(emb.shape[:-2] + x.shape[1:])
+  if bags.shape[-2] == 1:
+    return x[..., 0, :]
+  d = emb.shape[-1]
+  return x[..., 0, :] + (jnp.arange(1, d + 1, dtype=jnp.float32) / d) * x[..., 1, :]
+
+
 def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, fraction: float) -> jax.Array:
   """Temporal indices with random empty memories (the paper's "random noise", §4.1).
 
@@ -129,10 +170,17 @@ def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, fraction: float) 
   total = slots + math.ceil(fraction * slots)         # a static bound on n_real + nb
   scores = jax.random.uniform(k_pos, (total,))
   valid = jnp.arange(total) < n_real + nb
-  picked = jnp.argsort(jnp.where(valid, scores, 2.0))[:slots]        # random distinct positions
-  picked = jnp.where(jnp.arange(slots) < n_real, picked, total)       # keep the first n_real
-  times = jnp.sort(picked)
-  return jnp.where(jnp.arange(slots) < n_real, times, jnp.arange(slots)).astype(jnp.int32)
+  scores = jnp.where(valid, scores, 2.0)
+  # The n_real valid positions of lowest score, in increasing position order. Done with dense
+  # comparisons ([total, total] and [slots, total]) rather than sorts, which XLA runs slowly on
+  # CPU; the result equals sort(argsort(scores)[:n_real]).
+  rank = jnp.sum(scores[None, :] < scores[:, None], axis=1)              # [total]
+  real = rank < n_real
+  nth = jnp.cumsum(real)                                                 # [total]
+  slot = jnp.arange(slots)
+  hit = real[None, :] & (nth[None, :] == slot[:, None] + 1)             # [slots, total]
+  times = jnp.sum(hit * jnp.arange(total)[None, :], axis=1)
+  return jnp.where(slot < n_real, times, slot).astype(jnp.int32)
 
 
 def _nonlinear(u: jax.Array, kind: str) -> jax.Array:
@@ -161,24 +209,38 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
   """
   mem, mask = ex['memory'], ex['memory_mask']
   m_slots = mem.shape[0]
-  times = jnp.arange(m_slots)
-  if train and cfg.random_noise > 0 and key is not None:
-    times = noisy_times(key, mask.sum(), m_slots, cfg.random_noise)
+  noisy = train and cfg.random_noise > 0 and key is not None
+  times = noisy_times(key, mask.sum(), m_slots, cfg.random_noise) if noisy else None
+  vocab = question_embedding(p, cfg).shape[0]
+  bags = vocab <= ONEHOT_MAX_VOCAB
+
+  def embed(emb, tokens, weights=None):                    # [..., J] -> [<emb lead>, ..., d]
+    if bags:
+      return encode_bags(sentence_bags(tokens, vocab, cfg.encoding), emb)
+    if emb.ndim == 3:
+      return jnp.stack([encode_sentences(e, tokens, cfg.encoding, weights) for e in emb])
+    return encode_sentences(emb, tokens, cfg.encoding, weights)
+
+  def temporal(table):                                     # [..., T, d] -> [..., M, d]
+    if not cfg.temporal:
+      return 0.0
+    if times is None:
+      return table[..., :m_slots, :]
+    return jnp.einsum('mt,...td->...md', jax.nn.one_hot(times, table.shape[-2]), table)
+
   if cfg.query == 'constant':     # the language model: u = 0.1 · 1
     u = jnp.full((cfg.embed_dim,), 0.1)
   else:
-    u = encode_sentences(question_embedding(p, cfg), ex['question'], cfg.encoding)  # [d]
-  pe = sentence_weights(mem, cfg.embed_dim, cfg.encoding)                         # [M, J, d]
-  def memory(emb, table):                                                         # [M, d]
-    t = table[times] if cfg.temporal else 0.0
-    return (encode_sentences(emb, mem, cfg.encoding, pe) + t) * mask[:, None]
+    u = embed(question_embedding(p, cfg), ex['question'])                          # [d]
+  pe = None if bags else sentence_weights(mem, cfg.embed_dim, cfg.encoding)       # [M, J, d]
 
   if cfg.tying == 'layerwise':              # the same A and C memories in every hop
-    m_in, c_out = memory(p['A'], p['T_A']), memory(p['C'], p['T_C'])
+    m_in = (embed(p['A'], mem, pe) + temporal(p['T_A'])) * mask[:, None]
+    c_out = (embed(p['C'], mem, pe) + temporal(p['T_C'])) * mask[:, None]
     hop_memories = [(m_in, c_out)] * cfg.hops
   else:                                     # C^k = A^{k+1}: K + 1 encodings serve the 2K uses
-    enc = [memory(p['E'][k], p['T'][k]) for k in range(cfg.hops + 1)]
-    hop_memories = list(zip(enc[:-1], enc[1:]))
+    enc = (embed(p['E'], mem, pe) + temporal(p['T'])) * mask[:, None]             # [K+1, M, d]
+    hop_memories = [(enc[k], enc[k + 1]) for k in range(cfg.hops)]
   attention = []
   for m_in, c_out in hop_memories:
     scores = m_in @ u                                                               # [M]
@@ -188,7 +250,8 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     u = (p['H'] @ u if cfg.tying == 'layerwise' else u) + o
     u = _nonlinear(u, cfg.nonlinearity)
     attention.append(probs)
-  logits = (u @ output_weights(p, cfg)).at[0].set(NEG_INF)        # [V]; never the null word
+  logits = u @ output_weights(p, cfg)                                            # [V]
+  logits = jnp.where(jnp.arange(logits.shape[-1]) == 0, NEG_INF, logits)  # never the null word
   return {'logits': logits, 'attention': jnp.stack(attention)}
 
 

@@ -154,3 +154,54 @@ def test_temporal_encoding_breaks_ties_of_equal_sentences(data):
     att = np.asarray(memn2n.forward(p, same, None, cfg, train=False)['attention'][0])
     real = att[ex['memory_mask']]
     assert (np.ptp(real) > 1e-6) == distinct
+
+
+def _sorted_times(key, n_real, slots, fraction):
+  """The sort-based reference of `noisy_times` (the implementation before issue 16)."""
+  import math
+  k_nb, k_pos = jax.random.split(key)
+  most = (int(n_real) * round(1000 * fraction) + 999) // 1000
+  nb = jax.random.randint(k_nb, (), 0, most + 1)
+  total = slots + math.ceil(fraction * slots)
+  scores = jax.random.uniform(k_pos, (total,))
+  picked = jnp.argsort(jnp.where(jnp.arange(total) < n_real + nb, scores, 2.0))[:slots]
+  picked = jnp.where(jnp.arange(slots) < n_real, picked, total)
+  times = jnp.sort(picked)
+  return np.where(np.arange(slots) < n_real, times, np.arange(slots))
+
+
+def test_sort_free_noisy_times_equal_the_sorted_ones():
+  key = jax.random.PRNGKey(3)
+  for i in range(60):
+    k = jax.random.fold_in(key, i)
+    n, slots = 1 + i % 12, 12 + (i % 3) * 19
+    np.testing.assert_array_equal(memn2n.noisy_times(k, jnp.asarray(n), slots, 0.1),
+                                  _sorted_times(k, n, slots, 0.1))
+
+
+@pytest.mark.parametrize('tying,encoding,noise', [('adjacent', 'pe', 0.1), ('adjacent', 'bow', 0.0),
+                                                  ('layerwise', 'pe', 0.0), ('layerwise', 'bow', 0.1)])
+def test_word_bag_matmul_equals_the_gather(data, monkeypatch, tying, encoding, noise):
+  """The one-hot word-bag path (small vocabularies) gives the gather path's logits, attention and
+  gradients, with and without random-noise times."""
+  arrays, spec = data
+  cfg = _cfg(tying=tying, encoding=encoding, random_noise=noise)
+  p = memn2n.init(jax.random.PRNGKey(1), cfg, spec)
+  keys = jax.random.split(jax.random.PRNGKey(2), len(arrays['answer']))
+
+  def run(p):
+    out = memn2n.apply(p, arrays, keys, cfg, train=True)
+    loss = -jnp.sum(jax.nn.log_softmax(out['logits'])[jnp.arange(len(arrays['answer'])),
+                                                        arrays['answer']])
+    return loss, out
+
+  assert spec.vocab_size <= memn2n.ONEHOT_MAX_VOCAB
+  (loss_bag, out_bag), g_bag = jax.value_and_grad(run, has_aux=True)(p)
+  monkeypatch.setattr(memn2n, 'ONEHOT_MAX_VOCAB', 0)                  # the gather path
+  (loss_gather, out_gather), g_gather = jax.value_and_grad(run, has_aux=True)(p)
+  np.testing.assert_allclose(loss_bag, loss_gather, rtol=1e-5)
+  np.testing.assert_allclose(out_bag['attention'], out_gather['attention'], rtol=1e-4, atol=1e-6)
+  logits = np.asarray(out_bag['logits'])[:, 1:]
+  np.testing.assert_allclose(logits, np.asarray(out_gather['logits'])[:, 1:], rtol=1e-4, atol=1e-5)
+  for a, b in zip(jax.tree.leaves(g_bag), jax.tree.leaves(g_gather)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
