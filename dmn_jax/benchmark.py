@@ -6,7 +6,6 @@ import jax
 import numpy as np
 
 from dmn_jax import families, input_pipeline, train
-from dmn_jax.data import batching
 from dmn_jax.optim import make_optimizer
 
 
@@ -16,24 +15,29 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   The step is the one `train.train_and_evaluate` runs: vmapped over `num_seeds` seeds, each on
   its own batch of `batch_size`. Times at least 3 steps and at least `seconds`, after one
   warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per step). With
-  train.length_buckets > 1 every batch is cropped to the split's longest story (the largest
-  bucket: the most a training step pays; shorter buckets are cheaper), as training crops it.
+  train.length_buckets > 1 the batches are the largest bucket's (the most a training step
+  pays; shorter buckets are cheaper), cropped as training crops them. Story batches
+  (train.story_batches) as training makes them.
   """
   tx = make_optimizer(cfg.train)
   seeds = [cfg.seed + i for i in range(num_seeds)]
   state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
                        *[train.init_state(cfg, spec, tx, s) for s in seeds])
-  n = batching.num_examples(data['train'])
-  batches = list(input_pipeline.seed_batches(data['train'], batch_size,
-                                    [batching.epoch_order(n, s, 0) for s in seeds]))
-  if cfg.train.length_buckets > 1:
-    longest = batching.length_buckets(data['train'], cfg.train.length_buckets)[-1]
-    batches = [batching.crop(b, longest) for b in batches]
+  rows = input_pipeline.story_rows(cfg, data, batch_size)
+  maker = input_pipeline.Batcher(data['train'], batch_size, rows)
+  buckets = maker.buckets(cfg.train.length_buckets)
+  batches = [b for _, b in input_pipeline.epoch_batches(maker, seeds, 0, buckets[-1:])]
   w = train.stack_controls([train.controls(cfg, 0)] * num_seeds)
   active = np.ones((num_seeds,), bool)
+  k = cfg.steps_per_call
+  one = train.make_seeds_train_step(cfg.model, tx, families.of(cfg))
+  if k > 1:                                 # calls of k steps, as training makes them
+    one = train.make_chunk_train_step(one)
+    batches = [input_pipeline.stack_chunk(batches[i:i + k], active, k)[0]
+               for i in range(0, len(batches) - k + 1, k)]
+    active = np.ones((k, num_seeds), bool)
   t0 = time.perf_counter()
-  step = jax.jit(train.make_seeds_train_step(cfg.model, tx, families.of(cfg)), donate_argnums=0).lower(
-      state, batches[0], w, active).compile()
+  step = jax.jit(one, donate_argnums=0).lower(state, batches[0], w, active).compile()
   compile_s = time.perf_counter() - t0
   cost = step.cost_analysis()
   cost = cost[0] if isinstance(cost, list) else cost
@@ -49,7 +53,7 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
       jax.block_until_ready(state)
       n, steps = n + 1, steps + 1
     rounds.append((time.perf_counter() - t0) / n)
-  dt = float(np.median(rounds))
+  dt = float(np.median(rounds)) / k                    # per step
   return {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s, 'step_ms': dt * 1e3,
-          'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': flops / 1e9,
-          'gflop_per_s': flops / dt / 1e9, 'steps_per_call': 1}
+          'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': flops / k / 1e9,
+          'gflop_per_s': flops / k / dt / 1e9, 'steps_per_call': k}

@@ -38,7 +38,8 @@ from dmn_jax import checkpoint, config as config_lib, families, metrics, seeds a
 from dmn_jax import workdir as workdir_lib
 from dmn_jax.data import batching
 from dmn_jax.errors import Diverged, RunInterrupted
-from dmn_jax.input_pipeline import epoch_batches, first_batch
+from dmn_jax.input_pipeline import Batcher, chunks, epoch_batches, first_batch, stack_chunk
+from dmn_jax.input_pipeline import story_rows as story_rows_of
 from dmn_jax.optim import make_optimizer
 from dmn_jax.progress import EpochProgress
 
@@ -129,6 +130,18 @@ def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
   return jax.vmap(per_seed, in_axes=(0, 0, 0, 0))
 
 
+def make_chunk_train_step(seeds_step):
+  """steps(states, batches [K, S, ...], controls, active <bool>[K, S]) -> (states, metric sums
+  [K, S]): K steps of `make_seeds_train_step` in one compiled call (`lax.scan`), so the host
+  dispatches once per K steps. A step whose active row is all False (padding) changes nothing."""
+
+  def steps(states, batches, ctl, active):
+    return jax.lax.scan(lambda st, xs: seeds_step(st, xs[0], ctl, xs[1]), states,
+                        (batches, active))
+
+  return steps
+
+
 def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
   """step(params [S, ...], batch, controls [S, ...]) -> metric sums [S]: every seed on the same
   batch."""
@@ -136,12 +149,21 @@ def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
 
 
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
-             ctl: dict[str, np.ndarray]) -> list[dict[str, float]]:
+             ctl: dict[str, np.ndarray], story_rows: int = 0) -> list[dict[str, float]]:
   """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
-  `make_seeds_eval_step`, params and controls stacked over seeds."""
-  sums = [eval_step(params, b, ctl) for b in batching.batches(arrays, batch_size)]
+  `make_seeds_eval_step`, params and controls stacked over seeds; story_rows > 0: story batches
+  (`input_pipeline.story_rows`)."""
+  sums = [eval_step(params, b, ctl) for b in Batcher(arrays, batch_size, story_rows).batches()]
   return [metrics.normalize(t, w) for t, w in
           zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
+
+
+def _per_step(sums: list[tuple[dict, int]], per_call: int) -> list[dict[str, np.ndarray]]:
+  """Metric sums of each real step, from (sums of one call, its number of real steps): a call of
+  `per_call` > 1 steps returns sums with a leading step axis, padding steps last."""
+  if per_call == 1:
+    return [t for t, _ in sums]
+  return [{k: v[i] for k, v in t.items()} for t, n in sums for i in range(n)]
 
 
 def _check_finite(sums: list[dict[str, np.ndarray]], ran: np.ndarray, seeds: list[int], epoch: int,
@@ -263,25 +285,39 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
                  else jax.tree.map(jnp.copy, state['params']))
   bs = cfg.train.batch_size
   n_train = batching.num_examples(data['train'])
-  buckets = batching.length_buckets(data['train'], cfg.train.length_buckets)
+  story_rows = story_rows_of(cfg, data)
+  train_batcher = Batcher(data['train'], bs, story_rows)
+  buckets = train_batcher.buckets(cfg.train.length_buckets)
 
   def seed_controls(epoch):
     return stack_controls([family.controls(cfg, epoch, sm) for sm in meta['seeds']])
 
   # One compile per (seed-set size, length bucket); the first size's are compiled up front.
+  # steps_per_call > 1: each compiled call runs that many steps (`make_chunk_train_step`).
   t0 = time.perf_counter()
-  jitted = jax.jit(make_seeds_train_step(cfg.model, tx, family), donate_argnums=0)
-  first = first_batch(data['train'], bs, n_seeds)
+  per_call = cfg.steps_per_call
+  seeds_step = make_seeds_train_step(cfg.model, tx, family)
+  jitted = jax.jit(seeds_step if per_call == 1 else make_chunk_train_step(seeds_step),
+                   donate_argnums=0)
+
+  def call_args(group, active):
+    """(batches, active) of one compiled call from a group of step batches."""
+    return (group[0], active) if per_call == 1 else stack_chunk(group, active, per_call)
+
+  first = first_batch(data['train'], bs, n_seeds, story_rows)
   everyone = np.ones((n_seeds,), bool)
-  compiled = {(n_seeds, j): jitted.lower(state, batching.crop(first, b), seed_controls(0),
-                                         everyone).compile() for j, b in enumerate(buckets)}
+  compiled = {}
+  for j, b in enumerate(buckets):
+    batches, act = call_args([batching.crop(first, b)], everyone)
+    compiled[(n_seeds, j)] = jitted.lower(state, batches, seed_controls(0), act).compile()
   eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
       state['params'], jax.tree.map(lambda x: x[0], first), seed_controls(0)).compile()
   compile_seconds = time.perf_counter() - t0
   shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
       f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
-      f'{"; length buckets " + shapes if cfg.train.length_buckets > 1 else ""})')
+      f'{"; length buckets " + shapes if cfg.train.length_buckets > 1 else ""}'
+      f'{f"; story batches of {story_rows} stories" if story_rows else ""})')
 
   epochs_this_call = 0
   while not finished():
@@ -299,21 +335,23 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
                              int(run.active.sum()), log, progress_every)
     sums, new_compile, t_epoch = [], 0.0, time.perf_counter()
     first_step = int(np.max(np.asarray(jax.device_get(state['step']))[run.active]))
-    for j, batch in epoch_batches(data['train'], bs, [seeds[i] for i in run.index], epoch,
-                                  buckets, rows):
+    steps = epoch_batches(train_batcher, [seeds[i] for i in run.index], epoch, buckets, rows,
+                          chunk=per_call)
+    for j, group in chunks(steps, per_call):
+      batches, act = call_args(group, sub_active)
       if (run.size, j) not in compiled:
         t_c = time.perf_counter()
-        compiled[(run.size, j)] = jitted.lower(sub, batch, sub_ctl, sub_active).compile()
+        compiled[(run.size, j)] = jitted.lower(sub, batches, sub_ctl, act).compile()
         new_compile += time.perf_counter() - t_c
         progress.pause(time.perf_counter() - t_c)
-      stop.check()                               # Ctrl-C: leave before the step
-      sub, terms = compiled[(run.size, j)](sub, batch, sub_ctl, sub_active)
-      sums.append(terms)
-      if progress.update(bs):
+      stop.check()                               # Ctrl-C: leave before the call
+      sub, terms = compiled[(run.size, j)](sub, batches, sub_ctl, act)
+      sums.append((terms, len(group)))
+      if progress.update(bs * len(group)):
         jax.block_until_ready(terms)
         progress.line()
     progress.close()
-    sums = jax.device_get(sums)                 # waits for the device; one transfer an epoch
+    sums = _per_step(jax.device_get(sums), per_call)   # waits for the device; one transfer
     _check_finite(sums, sub_active, [seeds[i] for i in run.index], epoch, first_step)
     total = run.spread(metrics.accumulate(sums), n_seeds)
     state = run.put(state, sub)
@@ -322,7 +360,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     active = run.active
     train_ms = [metrics.normalize(t, w) for t, w in
                 zip(metrics.per_seed(total), ctl['loss_weights'])]
-    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl)
+    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl, story_rows)
 
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
@@ -353,10 +391,11 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     epochs_this_call += 1
 
   ctl = seed_controls(meta['epoch'])
-  test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl)
-  dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl)
+  test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl, story_rows)
+  dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl, story_rows)
   by = cfg.train.select_seed_by
-  train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl) if by == 'train_error'
+  train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl, story_rows)
+              if by == 'train_error'
               else [{'accuracy': float('nan')}] * n_seeds)
   subsets = {name: evaluate(eval_step, best_params,
                             {k: v[rows] for k, v in data['test'].items()}, bs, ctl)

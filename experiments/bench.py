@@ -13,7 +13,6 @@ counts seed-examples (a step over S seeds of batch B counts S × B); for the lan
 example is one predicted word, so it is words/s.
 """
 
-import json
 import os
 import platform
 import sys
@@ -35,26 +34,40 @@ _SEEDS = flags.DEFINE_list('seeds', ['1'], 'with --config: numbers of seeds trai
 _SECONDS = flags.DEFINE_float('seconds', 10.0, 'timed seconds per row (at least 3 calls)')
 _OUT = flags.DEFINE_string('out', 'results/bench', 'write <out>.md and <out>.json ("": print only)')
 
-# name: (config, batch size, seeds, what the issue asks of it).
+# name: (config, batch size, seeds, what issue 16 asks of it, config overrides). The overrides
+# are the speed switches a run can set (same model; see the README's "Speed" section).
+STORY = {'train.story_batches': True}
+CHUNK = {'steps_per_call': 8}
 SUITE = {
-    'dmn_t1_10k': ('experiments/configs/babi.py:1,10k', 32, 1, '≥ 8,300 ex/s, ≥ 50 GFLOP/s'),
+    'dmn_t1_10k': ('experiments/configs/babi.py:1,10k', 32, 1, '≥ 8,300 ex/s, ≥ 50 GFLOP/s', {}),
+    'dmn_t1_10k_story': ('experiments/configs/babi.py:1,10k', 32, 1, '≥ 8,300 ex/s', STORY),
     'dmn_t1_10k_b128': ('experiments/configs/babi.py:1,10k', 128, 1,
-                        'per example no slower than batch 32'),
-    'dmn_t3': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s'),
-    'memn2n_t1_10k': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s'),
+                        'per example no slower than batch 32', {}),
+    'dmn_t1_10k_story_b128': ('experiments/configs/babi.py:1,10k', 128, 1, '', STORY),
+    'dmn_t3': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', {}),
+    'dmn_t3_story': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', STORY),
+    'memn2n_t1_10k': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s', {}),
+    'memn2n_t1_10k_chunk': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s',
+                            CHUNK),
     'memn2n_t1_10k_x10': ('experiments/configs/babi_memn2n.py:1,10k', 32, 10,
-                          '≥ 500,000 seed-ex/s'),
-    'ptb_lm_7x200': ('experiments/configs/ptb_memn2n.py', 128, 1, '≥ 4,000 words/s'),
+                          '≥ 500,000 seed-ex/s', {}),
+    'memn2n_t1_10k_x10_chunk': ('experiments/configs/babi_memn2n.py:1,10k', 32, 10,
+                                '≥ 500,000 seed-ex/s', CHUNK),
+    'ptb_lm_7x200': ('experiments/configs/ptb_memn2n.py', 128, 1, '≥ 4,000 words/s', {}),
 }
 
 # Public implementations timed on this machine's kind (2-core x86_64 CPU) on the same work, as
 # measured and reported in issue 16 (steady-state training ex/s, batch 32, PyTorch at 1 thread).
 PEERS = {
-    'dmn_t1_10k': ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch, hidden 80)', 1662),
-    'dmn_t3': ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch), task 3', 380),
-    'memn2n_t1_10k': ('PyTorch MemN2N (nmhkahn/MemN2N-pytorch; no TE, noise, LS); numpy MemN2N '
-                      '(vinhkhuc/MemN2N-babi-python, PE TE RN): 6,109', 19885),
-}
+    name: peer for names, peer in (
+        (('dmn_t1_10k', 'dmn_t1_10k_story'),
+         ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch, hidden 80)', 1662)),
+        (('dmn_t3', 'dmn_t3_story'),
+         ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch), task 3 1k', 380)),
+        (('memn2n_t1_10k', 'memn2n_t1_10k_chunk'),
+         ('PyTorch MemN2N (nmhkahn/MemN2N-pytorch: no TE, no noise, no LS)', 19885)),
+    ) for name in names}
+# Also measured there: numpy MemN2N (vinhkhuc/MemN2N-babi-python, PE TE RN) 6,109 ex/s.
 
 def load_config(spec: str) -> ml_collections.ConfigDict:
   """`path:arg` (as --config takes it) -> the config file's get_config(arg)."""
@@ -71,13 +84,22 @@ def machine() -> str:
           f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
 
 
-def run_row(name, spec, batch, seeds, seconds, loaded):
-  cfg = ml_collections.FrozenConfigDict(load_config(spec))
+def run_row(name, spec, batch, seeds, seconds, loaded, overrides):
+  cfg = load_config(spec)
+  for key, value in overrides.items():
+    *parents, leaf = key.split('.')
+    node = cfg
+    for p in parents:
+      node = node[p]
+    node[leaf] = value
+  cfg = ml_collections.FrozenConfigDict(cfg)
   family = families.of(cfg)
-  if spec not in loaded:
+  if spec not in loaded:                  # overrides change no data
     loaded[spec] = family.load(cfg)
   data, data_spec = loaded[spec]
   r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds)
+  if overrides:
+    spec += ' ' + ' '.join(f'--config.{k}={v}' for k, v in overrides.items())
   return {'name': name, 'config': spec, 'batch_size': batch, 'seeds': seeds,
           'examples_per_second': r['ex_per_s'], 'gflops_per_second': r['gflop_per_s'],
           'compile_seconds': r['compile_s'], 'step_ms': r['step_ms'],
@@ -123,13 +145,15 @@ def main(argv):
       raise ValueError(f'unknown --rows {unknown}; the suite has {list(SUITE)}')
     rows = []
     for n in names:
-      spec, batch, seeds, _ = SUITE[n]
-      rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded))
+      spec, batch, seeds, _, overrides = SUITE[n]
+      rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded, overrides))
       print(table(rows[-1:])[-1], flush=True)
   command = 'python -m experiments.bench ' + ' '.join(sys.argv[1:])
   lines = ([f'Train-step benchmark; {machine()}.', ''] + table(rows) +
-           ['', 'Peers: ' + '; '.join(f'{k}: {v[0]}, {v[1]:,} ex/s' for k, v in PEERS.items()) +
-            ' (measured on this machine kind and reported in issue 16).', '',
+           ['', 'Peers (steady-state training ex/s on the same 2-core CPU kind, same work, PyTorch at '
+            '1 thread; measured and reported in issue 16): ' +
+            '; '.join(sorted({f'{v[0]} {v[1]:,}' for v in PEERS.values()})) +
+            '; numpy MemN2N (vinhkhuc/MemN2N-babi-python, PE TE RN) 6,109.', '',
             f'Command: `{command.strip()}`'])
   text = '\n'.join(lines)
   print(text)

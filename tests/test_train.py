@@ -396,3 +396,21 @@ def test_tensorboard_event_files_hold_the_metrics_curves(tiny_cfg, tmp_path):
                                [l['train_loss'] for l in mine], rtol=1e-6)
     np.testing.assert_allclose([v for _, v in scalars['dev/accuracy']],
                                [l['dev_accuracy'] for l in mine], rtol=1e-6)
+
+
+def test_story_batches_train_and_evaluate_exactly(tiny_cfg, tmp_path):
+  """A run with story batches trains (loss falls); its best params' test accuracy, recounted
+  with ordinary batches, is the summary's (evaluation with story batches is exact)."""
+  from dmn_jax.input_pipeline import story_rows
+  tiny_cfg.train.num_epochs = 4
+  tiny_cfg.train.story_batches = True
+  logs = []
+  summary = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=logs.append)
+  assert any('story batches of' in m for m in logs)
+  lines = _lines(tmp_path / 'w')
+  assert summary['complete'] and lines[-1]['train_loss'] < lines[0]['train_loss']
+  assert _recount_test_accuracy(tiny_cfg, tmp_path / 'w') == pytest.approx(
+      summary['test_accuracy'], abs=1e-6)
+  from dmn_jax import families
+  data, _ = families.of(tiny_cfg).load(tiny_cfg)
+  assert 0 < story_rows(tiny_cfg, data) < tiny_cfg.train.batch_size

@@ -67,7 +67,8 @@ def _sizes(arrays: dict[str, np.ndarray], idx: np.ndarray | None = None) -> dict
   return out
 
 
-def length_buckets(arrays: dict[str, np.ndarray], k: int) -> list[dict]:
+def length_buckets(arrays: dict[str, np.ndarray], k: int, lengths: np.ndarray | None = None
+                   ) -> list[dict]:
   """Splits the examples into at most k groups of similar length (story words for the DMN,
   memory slots for the MemN2N): the boundaries that minimise the padded work per epoch (Σ over
   groups of size × longest member).
@@ -75,12 +76,14 @@ def length_buckets(arrays: dict[str, np.ndarray], k: int) -> list[dict]:
   Returns [{'idx': example indices, 'words': W, 'facts': F}] (DMN arrays) or [{'idx', 'slots':
   M}] (memory arrays), the group's largest counts: its batches are cropped to them (`crop`), so
   short stories do not pay for the longest one. k = 1: one group with the split's full shape.
+  `lengths`: the length to group each example by (default: its own story or memory length).
   """
   n = num_examples(arrays)
   if k <= 1:
     return [{'idx': np.arange(n), **_sizes(arrays)}]
-  mask = arrays['story_mask'] if 'story_mask' in arrays else arrays['memory_mask']
-  lengths = mask.sum(1)
+  if lengths is None:
+    mask = arrays['story_mask'] if 'story_mask' in arrays else arrays['memory_mask']
+    lengths = mask.sum(1)
   uppers = _bucket_bounds(lengths, k)
   lowers = [-1] + uppers[:-1]
   groups = [np.flatnonzero((lengths > lo) & (lengths <= hi)) for lo, hi in zip(lowers, uppers)]
@@ -133,13 +136,21 @@ def bucket_shape(bucket: dict) -> str:
   return f"{bucket['words']}w/{bucket['facts']}f"
 
 
-def bucket_schedule(buckets: list[dict], batch_size: int, epoch: int) -> list[tuple[int, int]]:
+def bucket_schedule(buckets: list[dict], batch_size: int, epoch: int, chunk: int = 1
+                    ) -> list[tuple[int, int]]:
   """The epoch's (bucket, batch number) sequence: every batch of every bucket, shuffled by the
-  epoch alone, so that all seeds of a run step through the same shapes together."""
-  steps = [(j, i) for j, b in enumerate(buckets)
-           for i in range(-(-len(b['idx']) // batch_size))]
-  perm = np.random.default_rng((epoch, 104729)).permutation(len(steps))
-  return [steps[p] for p in perm]
+  epoch alone, so that all seeds of a run step through the same shapes together.
+
+  chunk > 1 (`steps_per_call`): runs of `chunk` consecutive batches of one bucket are shuffled
+  instead of single batches, so that a compiled call of `chunk` steps has one shape (a bucket's
+  last run may be shorter). chunk = 1 is the batch-by-batch shuffle.
+  """
+  runs = [[(j, i) for i in range(start, min(start + chunk, n))]
+          for j, b in enumerate(buckets)
+          for n in [-(-len(b['idx']) // batch_size)]
+          for start in range(0, n, chunk)]
+  perm = np.random.default_rng((epoch, 104729)).permutation(len(runs))
+  return [step for p in perm for step in runs[p]]
 
 
 def bucket_order(bucket: dict, seed: int, epoch: int, j: int) -> np.ndarray:

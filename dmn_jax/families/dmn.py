@@ -61,6 +61,10 @@ def checks(cfg):
       (not (m.fact_mode == 'word' and t.gate_supervision),
        "gate supervision needs sentence facts: set train.gate_supervision=False with "
        "model.fact_mode='word'"),
+      (not (t.story_batches and (m.fact_mode != 'sentence' or m.head != 'answer'
+                                 or m.passes == 0)),
+       'train.story_batches needs sentence facts, the answer head and passes >= 1 (it shares '
+       "a story's input-GRU pass among its questions' facts)"),
   ]
 
 

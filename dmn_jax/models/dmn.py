@@ -184,6 +184,15 @@ def _embed(p: Params, tokens: jax.Array, key: jax.Array | None, rate: float) -> 
   return x
 
 
+def input_states(p: Params, story: jax.Array, story_mask: jax.Array, key: jax.Array | None,
+                 cfg) -> jax.Array:
+  """The input GRU's state after every word, <float32>[S, H], of story <int32>[S] (dropout on
+  the embeddings with `key`)."""
+  xs = _embed(p, story, key, cfg.dropout)                            # [S, D]
+  _, hs = gru_scan(p['input_gru'], jnp.zeros((cfg.hidden,)), xs, story_mask)
+  return hs
+
+
 def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
             train: bool) -> dict[str, jax.Array]:
   """Runs the DMN on one example.
@@ -205,9 +214,9 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   hidden = cfg.hidden
   h0 = jnp.zeros((hidden,))
 
-  # Input module: states over the word stream; facts at sentence ends (or every word).
-  xs = _embed(p, ex['story'], k_story, cfg.dropout)                  # [S, D]
-  _, hs = gru_scan(p['input_gru'], h0, xs, ex['story_mask'])         # [S, H]
+  # Input module: states over the word stream; facts at sentence ends (or every word). A story
+  # batch (`apply`) brings them from its story's one pass.
+  hs = ex['hs'] if 'hs' in ex else input_states(p, ex['story'], ex['story_mask'], k_story, cfg)
   if cfg.fact_mode == 'sentence':
     c, cmask = hs[ex['fact_pos']], ex['fact_mask']                   # [F, H], [F]
   elif cfg.fact_mode == 'word':
@@ -334,6 +343,18 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
   fn = lambda ex, k: forward(p, ex, k, cfg, train=train)
   ex = {k: batch[k] for k in ('story', 'story_mask', 'fact_pos', 'fact_mask', 'question',
                               'question_mask', 'answer', 'support_mask', 'tags') if k in batch}
+  if 'story_row' in batch:
+    # A story batch (`dmn_jax.data.stories`): story [R, S] rows, each encoded once; question b
+    # reads the states of row story_row[b] (a one-hot matmul: its gradient is dense too).
+    rows = batch['story'].shape[0]
+    story_keys = (None if keys is None or not train else
+                  jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys[:rows]))
+    hs_rows = jax.vmap(lambda s, m, k: input_states(p, s, m, k, cfg),
+                       in_axes=(0, 0, None if story_keys is None else 0))(
+                           batch['story'], batch['story_mask'], story_keys)     # [R, S, H]
+    pick = jax.nn.one_hot(batch['story_row'], rows, dtype=hs_rows.dtype)      # [B, R]
+    ex = {k: v for k, v in ex.items() if k not in ('story', 'story_mask')}
+    ex['hs'] = jnp.einsum('br,rsh->bsh', pick, hs_rows)                        # [B, S, H]
   if keys is None:
     return jax.vmap(lambda e: fn(e, None))(ex)
   return jax.vmap(fn)(ex, keys)

@@ -226,7 +226,14 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
       return 0.0
     if times is None:
       return table[..., :m_slots, :]
-    return jnp.einsum('mt,...td->...md', jax.nn.one_hot(times, table.shape[-2]), table)
+    # times = slot + shift, shift in 0..most (the empty memories before it): a mix of `most + 1`
+    # shifted slices of the table, dense where a gather's gradient is a scatter.
+    most = math.ceil(cfg.random_noise * m_slots)
+    # The shifted tables depend on the parameters only, so under the batch vmap they (and the
+    # pads of their gradient) are made once, not once per example.
+    shifted = jnp.stack([table[..., e:e + m_slots, :] for e in range(most + 1)], -3)  # [.., E, M, d]
+    shift = jax.nn.one_hot(times - jnp.arange(m_slots), most + 1)                # [M, E]
+    return jnp.einsum('me,...emd->...md', shift, shifted)
 
   if cfg.query == 'constant':     # the language model: u = 0.1 · 1
     u = jnp.full((cfg.embed_dim,), 0.1)

@@ -40,6 +40,10 @@ def run_config(model_family: str, num_seeds: int) -> ml_collections.ConfigDict:
   # XLA's persistent compilation cache ($DMN_CACHE_DIR, default ~/.cache/dmn_jax/xla): a rerun
   # of a config compiles in a fraction of the time.
   c.compilation_cache = True
+  # Training steps per compiled call (a `lax.scan` over that many batches): the host dispatches
+  # once per call. Same steps, same results; with length buckets, runs of this many batches of
+  # one bucket are shuffled as units. Worth it where a step is short (MemN2N: ~1 ms).
+  c.steps_per_call = 1
   return c
 
 
@@ -72,6 +76,9 @@ def dmn_train(batch_size: int, num_epochs: int, patience: int, l2: float, gate_s
   t.batch_size = batch_size
   # >1: batches of similar story length, cropped to it (one compile per bucket).
   t.length_buckets = length_buckets
+  # True: batches of whole stories' questions, each story's input GRU run once for all of them
+  # (`dmn_jax/data/stories.py`; same model, other batch composition).
+  t.story_batches = False
   t.learning_rate = 1e-3
   t.l2 = l2                                     # ½λ‖θ‖² added to the gradient before Adam
   # Which embedding rows L2 decays: 'all' (every step, the paper's penalty) | 'seen' (only the
