@@ -217,6 +217,10 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
   def embed(emb, tokens, weights=None):                    # [..., J] -> [<emb lead>, ..., d]
     if bags:
       return encode_bags(sentence_bags(tokens, vocab, cfg.encoding), emb)
+    if tokens.shape[-1] == 1 and emb.ndim == 2 and cfg.encoding == 'bow':
+      # One word per slot (the language model): a slot without a word is an empty, masked
+      # slot, so the null word needs no zeroing (one pass less over the [M, d] memory).
+      return emb[tokens[..., 0]]
     if emb.ndim == 3:
       return jnp.stack([encode_sentences(e, tokens, cfg.encoding, weights) for e in emb])
     return encode_sentences(emb, tokens, cfg.encoding, weights)
@@ -241,19 +245,30 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     u = embed(question_embedding(p, cfg), ex['question'])                          # [d]
   pe = None if bags else sentence_weights(mem, cfg.embed_dim, cfg.encoding)       # [M, J, d]
 
+  # Memory m_i = (word part)_i + T(i), kept as its two parts: the scores uᵀm and the read-out
+  # pᵀc are sums of a word term and a temporal term, so the [M, d] sums are never formed (on
+  # the language model's [128, 200, 150] memories those passes, and the batch reduction of the
+  # tables' gradient, were most of the step). Empty slots need no zeroing: their scores are
+  # masked and their weights are 0.
   if cfg.tying == 'layerwise':              # the same A and C memories in every hop
-    m_in = (embed(p['A'], mem, pe) + temporal(p['T_A'])) * mask[:, None]
-    c_out = (embed(p['C'], mem, pe) + temporal(p['T_C'])) * mask[:, None]
-    hop_memories = [(m_in, c_out)] * cfg.hops
+    words = [embed(p['A'], mem, pe), embed(p['C'], mem, pe)]                       # 2 x [M, d]
+    times_ = [temporal(p['T_A']), temporal(p['T_C'])]
+    hop_memories = [(words[0], times_[0], words[1], times_[1])] * cfg.hops
   else:                                     # C^k = A^{k+1}: K + 1 encodings serve the 2K uses
-    enc = (embed(p['E'], mem, pe) + temporal(p['T'])) * mask[:, None]             # [K+1, M, d]
-    hop_memories = [(enc[k], enc[k + 1]) for k in range(cfg.hops)]
+    words, times_ = embed(p['E'], mem, pe), temporal(p['T'])                      # [K+1, M, d]
+    if not cfg.temporal:
+      times_ = [0.0] * (cfg.hops + 1)
+    hop_memories = [(words[k], times_[k], words[k + 1], times_[k + 1]) for k in range(cfg.hops)]
   attention = []
-  for m_in, c_out in hop_memories:
-    scores = m_in @ u                                                               # [M]
+  for m_words, m_time, c_words, c_time in hop_memories:
+    scores = m_words @ u                                                            # [M]
+    if cfg.temporal:
+      scores = scores + m_time @ u
     soft = jax.nn.softmax(jnp.where(mask, scores, NEG_INF))
     probs = jnp.where(mask, linear * scores + (1.0 - linear) * soft, 0.0)
-    o = probs @ c_out                                                               # [d]
+    o = probs @ c_words                                                             # [d]
+    if cfg.temporal:
+      o = o + probs @ c_time
     u = (p['H'] @ u if cfg.tying == 'layerwise' else u) + o
     u = _nonlinear(u, cfg.nonlinearity)
     attention.append(probs)

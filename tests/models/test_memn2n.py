@@ -205,3 +205,53 @@ def test_word_bag_matmul_equals_the_gather(data, monkeypatch, tying, encoding, n
   np.testing.assert_allclose(logits, np.asarray(out_gather['logits'])[:, 1:], rtol=1e-4, atol=1e-5)
   for a, b in zip(jax.tree.leaves(g_bag), jax.tree.leaves(g_gather)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def _reference_forward(p, ex, cfg, linear=0.0):
+  """The paper's hop written out with whole memories m_i = Σ_j l_j∘A x_ij + T_A(i) (masked), as
+  the code computed it before issue 16 split the word and temporal terms (no random noise)."""
+  mem, mask = np.asarray(ex['memory']), np.asarray(ex['memory_mask'])
+
+  def enc(e, tokens):
+    x = np.asarray(e)[tokens] * (tokens != 0)[..., None]
+    if cfg.encoding == 'bow':
+      return x.sum(-2)
+    return (np.asarray(memn2n.sentence_weights(jnp.asarray(tokens), e.shape[-1], 'pe')) * x).sum(-2)
+
+  def memory(e, t):
+    return (enc(e, mem) + (np.asarray(t)[:len(mem)] if cfg.temporal else 0)) * mask[:, None]
+
+  if cfg.query == 'constant':
+    u = np.full((cfg.embed_dim,), 0.1, np.float32)
+  else:
+    u = enc(memn2n.question_embedding(p, cfg), np.asarray(ex['question']))
+  for k in range(cfg.hops):
+    a, c, ta, tc = memn2n.hop_weights(p, cfg, k)
+    m_in, c_out = memory(a, ta), memory(c, tc)
+    s = m_in @ u
+    e = np.exp(np.where(mask, s, -1e30) - np.where(mask, s, -1e30).max())
+    probs = np.where(mask, linear * s + (1 - linear) * e / e.sum(), 0.0)
+    u = (np.asarray(p['H']) @ u if cfg.tying == 'layerwise' else u) + probs @ c_out
+    if cfg.nonlinearity == 'relu_half':
+      u = np.concatenate([u[:len(u) // 2], np.maximum(u[len(u) // 2:], 0)])
+  return u @ np.asarray(memn2n.output_weights(p, cfg))
+
+
+@pytest.mark.parametrize('lm,gather', [(False, False), (False, True), (True, False), (True, True)])
+def test_forward_equals_the_whole_memory_reference(data, monkeypatch, lm, gather):
+  arrays, spec = data
+  if gather:                                    # the large-vocabulary path (as PTB's 10k words)
+    monkeypatch.setattr(memn2n, 'ONEHOT_MAX_VOCAB', 0)
+  if lm:        # the language model's shape: one word per slot, constant query, layer-wise
+    cfg = _cfg(tying='layerwise', encoding='bow', query='constant', nonlinearity='relu_half')
+    mem = arrays['memory'][:, :, :1]
+    arrays = dict(arrays, memory=mem, memory_mask=mem[..., 0] != 0)
+  else:
+    cfg = _cfg()
+  p = memn2n.init(jax.random.PRNGKey(4), cfg, spec)
+  for i in range(3):
+    ex = _row(arrays, i)
+    for linear in (0.0, 1.0):
+      got = np.asarray(memn2n.forward(p, ex, None, cfg, train=False, linear=linear)['logits'])
+      want = _reference_forward(p, ex, cfg, linear)
+      np.testing.assert_allclose(got[1:], want[1:], rtol=1e-4, atol=1e-5)
