@@ -13,6 +13,7 @@ counts seed-examples (a step over S seeds of batch B counts S × B); for the lan
 example is one predicted word, so it is words/s.
 """
 
+import json
 import os
 import platform
 import sys
@@ -107,17 +108,30 @@ def run_row(name, spec, batch, seeds, seconds, loaded, overrides):
           'model': family.describe_model(cfg.model)}
 
 
+BEFORE = 'results/bench_before.json'     # the suite on the code before issue 16 (its 'note')
+
+
+def _before() -> dict[str, float]:
+  if not os.path.exists(BEFORE):
+    return {}
+  with open(BEFORE) as f:
+    return {r['name']: r['examples_per_second'] for r in json.load(f)['rows']}
+
+
 def table(rows) -> list[str]:
-  lines = ['| row | config | batch | seeds | steps/call | compile s | step ms | ex/s | GFLOP/s '
-           '| goal | peer ex/s | ours / peer |',
-           '|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
+  before = _before()
+  lines = ['| row | config | batch | seeds | steps/call | compile s | step ms | ex/s | before '
+           '| GFLOP/s | goal | peer ex/s | ours / peer |',
+           '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
   for r in rows:
+    base = before.get(r['name'])
     peer = PEERS.get(r['name'])
     goal = SUITE[r['name']][3] if r['name'] in SUITE else ''
     lines.append(
         f"| {r['name']} | `{r['config']}` | {r['batch_size']} | {r['seeds']} | "
         f"{r['steps_per_call']} | {r['compile_seconds']:.1f} | {r['step_ms']:.2f} | "
-        f"{r['examples_per_second']:,.0f} | {r['gflops_per_second']:.1f} | {goal} | "
+        f"{r['examples_per_second']:,.0f} | {f'{base:,.0f}' if base else ''} | "
+        f"{r['gflops_per_second']:.1f} | {goal} | "
         + (f"{peer[1]:,} | {r['examples_per_second'] / peer[1]:.2f}× |" if peer else '| |'))
   return lines
 
@@ -154,6 +168,8 @@ def main(argv):
             '1 thread; measured and reported in issue 16): ' +
             '; '.join(sorted({f'{v[0]} {v[1]:,}' for v in PEERS.values()})) +
             '; numpy MemN2N (vinhkhuc/MemN2N-babi-python, PE TE RN) 6,109.', '',
+            f'before: this suite on the code before issue 16 ({BEFORE}: '
+            + (json.load(open(BEFORE))['note'] if os.path.exists(BEFORE) else 'missing') + ')', '',
             f'Command: `{command.strip()}`'])
   text = '\n'.join(lines)
   print(text)
