@@ -283,7 +283,7 @@ def export(model: Model, out: str) -> None:
           'examples': model.examples}
   tmp = out + '.tmp'
   with open(tmp, 'wb') as f:
-    np.savez(f, __meta__=np.array(json.dumps(meta)), **flat)
+    np.savez_compressed(f, __meta__=np.array(json.dumps(meta)), **flat)
   os.replace(tmp, out)
 
 

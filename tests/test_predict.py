@@ -157,7 +157,7 @@ def test_export_and_ask_commands(dmn_run, tmp_path):
 
 
 def test_server_answers_and_rejects_bad_requests(dmn_run):
-  from experiments import serve
+  from dmn_jax import serve
   model = predict.load(dmn_run[1])
   server = serve.make_server(model, port=0)
   threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -193,3 +193,15 @@ def test_server_answers_and_rejects_bad_requests(dmn_run):
   finally:
     server.shutdown()
     server.server_close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__('shutil').which('chromium') is None,
+                    reason='needs Debian chromium (apt-get install chromium)')
+def test_page_in_a_headless_browser(dmn_run, tmp_path):
+  from dmn_jax import serve
+  model = predict.load(dmn_run[1])
+  story, question = 'Mary went to the kitchen.\nJohn went to the garden.', 'Where is John?'
+  shown = serve.check_page(model, story, question, str(tmp_path / 'page.png'))
+  assert shown == model.answer(story, question).answer
+  assert (tmp_path / 'page.png').stat().st_size > 5000
