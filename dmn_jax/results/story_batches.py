@@ -100,8 +100,9 @@ def make_table(command: str, archive_root: str = ARCHIVE, table1_root: str = TAB
   lines += ['', f"Seeds {rows[0]['seeds'] if rows else []}; configs otherwise identical"
             + (f' except {diffs}' if diffs else '') + '. Train seconds and ex/s are whole runs '
             '(dev evaluation included), each on the machine its summary names '
-            f"({rows[0]['machine'] if rows else '–'}); the ordinary runs are older and were not "
-            'timed beside the story runs.', '',
+            f"({rows[0]['machine'] if rows else '–'}); they are not speed measurements: the "
+            'ordinary runs are older, and the story runs shared the CPU with other work (and '
+            'were paused while benchmarks ran). Speed: `results/bench.md`.', '',
             'Regenerate (trains what is missing, then rewrites this table):', '', '```', command,
             '```', '']
   return '\n'.join(lines), rows
