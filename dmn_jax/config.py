@@ -21,6 +21,7 @@ def validate(cfg) -> None:
   checks = [
       (cfg.num_seeds >= 1, f'num_seeds must be >= 1, got {cfg.num_seeds}'),
       (cfg.steps_per_call >= 1, f'steps_per_call must be >= 1, got {cfg.steps_per_call}'),
+      (cfg.devices >= 0, f'devices must be >= 0 (0: all local devices), got {cfg.devices}'),
       (t.length_buckets >= 1, f'train.length_buckets must be >= 1, got {t.length_buckets}'),
       (t.batch_size >= 1, f'train.batch_size must be >= 1, got {t.batch_size}'),
       (t.num_epochs >= 1, f'train.num_epochs must be >= 1, got {t.num_epochs}'),

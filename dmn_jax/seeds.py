@@ -86,11 +86,13 @@ class ActiveSet:
     size: len(index).
   """
 
-  def __init__(self, records: list[dict[str, Any]]):
+  def __init__(self, records: list[dict[str, Any]], multiple: int = 1):
     n = len(records)
     self.active = np.array([not r['stopped'] for r in records])
     act, idle = np.flatnonzero(self.active), np.flatnonzero(~self.active)
-    sizes = sorted({n} | {2 ** k for k in range(n.bit_length()) if 2 ** k < n})
+    # multiple: the seed axis's device count (`parallel.Layout.seed_devices`); sizes split evenly.
+    sizes = sorted({n} | {2 ** k for k in range(n.bit_length())
+                          if 2 ** k < n and 2 ** k % multiple == 0})
     self.size = min(z for z in sizes if z >= len(act))
     self.full = self.size == n
     self.index = (np.arange(n) if self.full

@@ -34,7 +34,8 @@ import ml_collections
 import numpy as np
 import optax
 
-from dmn_jax import checkpoint, config as config_lib, families, metrics, seeds as seeds_lib
+from dmn_jax import checkpoint, config as config_lib, families, metrics, parallel
+from dmn_jax import seeds as seeds_lib
 from dmn_jax import workdir as workdir_lib
 from dmn_jax.data import batching
 from dmn_jax.errors import Diverged, RunInterrupted
@@ -149,11 +150,14 @@ def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
 
 
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
-             ctl: dict[str, np.ndarray], story_rows: int = 0) -> list[dict[str, float]]:
+             ctl: dict[str, np.ndarray], story_rows: int = 0,
+             lay: parallel.Layout = parallel.Layout(None)) -> list[dict[str, float]]:
   """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
   `make_seeds_eval_step`, params and controls stacked over seeds; story_rows > 0: story batches
-  (`input_pipeline.story_rows`)."""
-  sums = [eval_step(params, b, ctl) for b in Batcher(arrays, batch_size, story_rows).batches()]
+  (`input_pipeline.story_rows`); `lay`: the run's devices (`parallel.layout`)."""
+  placed = lay.state(ctl)
+  sums = [eval_step(params, lay.eval_batch(b), placed)
+          for b in Batcher(arrays, batch_size, story_rows).batches()]
   return [metrics.normalize(t, w) for t, w in
           zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
 
@@ -280,10 +284,12 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
   """The loop of `train_and_evaluate`: compile, epochs, then the test evaluation."""
   seeds = seeds_lib.seeds_of(cfg)
   n_seeds = len(seeds)
-  restored_best = ckpts.restore_best(state['params'])
-  best_params = (restored_best[0] if restored_best is not None
-                 else jax.tree.map(jnp.copy, state['params']))
   bs = cfg.train.batch_size
+  lay = parallel.layout(cfg.devices, n_seeds, bs)      # one device: places nothing
+  restored_best = ckpts.restore_best(state['params'])
+  state = lay.state(state)
+  best_params = lay.state(restored_best[0] if restored_best is not None
+                          else jax.tree.map(jnp.copy, state['params']))
   n_train = batching.num_examples(data['train'])
   story_rows = story_rows_of(cfg, data)
   train_batcher = Batcher(data['train'], bs, story_rows)
@@ -301,23 +307,29 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
                    donate_argnums=0)
 
   def call_args(group, active):
-    """(batches, active) of one compiled call from a group of step batches."""
-    return (group[0], active) if per_call == 1 else stack_chunk(group, active, per_call)
+    """(batches, active) of one compiled call from a group of step batches, on the mesh."""
+    batches, act = ((group[0], active) if per_call == 1
+                    else stack_chunk(group, active, per_call))
+    lead = int(per_call > 1)
+    return lay.batch(batches, lead), lay.steps_active(act, lead)
 
   first = first_batch(data['train'], bs, n_seeds, story_rows)
   everyone = np.ones((n_seeds,), bool)
   compiled = {}
   for j, b in enumerate(buckets):
     batches, act = call_args([batching.crop(first, b)], everyone)
-    compiled[(n_seeds, j)] = jitted.lower(state, batches, seed_controls(0), act).compile()
+    compiled[(n_seeds, j)] = jitted.lower(state, batches, lay.state(seed_controls(0)),
+                                          act).compile()
   eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
-      state['params'], jax.tree.map(lambda x: x[0], first), seed_controls(0)).compile()
+      state['params'], lay.eval_batch(jax.tree.map(lambda x: x[0], first)),
+      lay.state(seed_controls(0))).compile()
   compile_seconds = time.perf_counter() - t0
   shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
       f'({jax.default_backend()}, batch {bs} x {n_seeds} seed{"s" * (n_seeds > 1)}'
       f'{"; length buckets " + shapes if cfg.train.length_buckets > 1 else ""}'
-      f'{f"; story batches of {story_rows} stories" if story_rows else ""})')
+      f'{f"; story batches of {story_rows} stories" if story_rows else ""}'
+      f'{f"; {lay.num_devices} devices, mesh {lay.describe()}" if lay.mesh else ""})')
 
   epochs_this_call = 0
   while not finished():
@@ -327,8 +339,9 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       return {'complete': False, 'epoch': meta['epoch']}
     epoch = meta['epoch']
     ctl = seed_controls(epoch)
-    run = seeds_lib.ActiveSet(meta['seeds'])
-    sub, sub_ctl, sub_active = run.take(state), run.take(ctl), run.active[run.index]
+    run = seeds_lib.ActiveSet(meta['seeds'], multiple=lay.seed_devices)
+    sub, sub_ctl = lay.state(run.take(state)), lay.state(run.take(ctl))
+    sub_active = run.active[run.index]
     rows = family.train_rows(cfg, data['train'], epoch)
     n_epoch = n_train if rows is None else len(rows)
     progress = EpochProgress(n_epoch, f'epoch {epoch + 1}/{cfg.train.num_epochs}',
@@ -354,13 +367,13 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     sums = _per_step(jax.device_get(sums), per_call)   # waits for the device; one transfer
     _check_finite(sums, sub_active, [seeds[i] for i in run.index], epoch, first_step)
     total = run.spread(metrics.accumulate(sums), n_seeds)
-    state = run.put(state, sub)
+    state = lay.state(run.put(state, sub))
     compile_seconds += new_compile
     seconds = time.perf_counter() - t_epoch - new_compile
     active = run.active
     train_ms = [metrics.normalize(t, w) for t, w in
                 zip(metrics.per_seed(total), ctl['loss_weights'])]
-    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl, story_rows)
+    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl, story_rows, lay)
 
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
@@ -391,16 +404,17 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     epochs_this_call += 1
 
   ctl = seed_controls(meta['epoch'])
-  test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl, story_rows)
-  dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl, story_rows)
+  test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl, story_rows, lay)
+  dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl, story_rows, lay)
   by = cfg.train.select_seed_by
-  train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl, story_rows)
+  train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl, story_rows, lay)
               if by == 'train_error'
               else [{'accuracy': float('nan')}] * n_seeds)
   subsets = {name: evaluate(eval_step, best_params,
-                            {k: v[rows] for k, v in data['test'].items()}, bs, ctl)
+                            {k: v[rows] for k, v in data['test'].items()}, bs, ctl, 0, lay)
              for name, rows in family.test_subsets(data['test']).items()}
   summary = workdir_lib.summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
+  summary.update(num_devices=lay.num_devices, mesh=lay.describe())
   workdir_lib.write_json(os.path.join(workdir, 'summary.json'), summary)
   for p in summary['seeds']:
     log(f"seed {p['seed']}: test accuracy {p['test_accuracy']:.4f} (dev {p['dev_accuracy']:.4f}, "

@@ -44,6 +44,9 @@ def run_config(model_family: str, num_seeds: int) -> ml_collections.ConfigDict:
   # once per call. Same steps, same results; with length buckets, runs of this many batches of
   # one bucket are shuffled as units. Worth it where a step is short (MemN2N: ~1 ms).
   c.steps_per_call = 1
+  # Local devices the run uses (0: all): seeds spread over them when they divide evenly, else
+  # the batch (`dmn_jax/parallel.py`). Same results as one device.
+  c.devices = 0
   return c
 
 

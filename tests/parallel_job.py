@@ -1,0 +1,31 @@
+"""A tiny training run for tests/test_parallel.py, run in a subprocess (the device count is
+fixed when jax starts: XLA_FLAGS=--xla_force_host_platform_device_count=N).
+
+  python -m tests.parallel_job <root> <dmn|memn2n> <devices> <seeds> <batch> <epochs> [stop_after]
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from dmn_jax import train
+from experiments.configs import babi, babi_memn2n
+from tests.conftest import synthetic_task, write_task
+
+
+def main(root, which, devices, seeds, batch, epochs, stop_after=None):
+  root = Path(root)
+  cfg = (babi if which == 'dmn' else babi_memn2n).get_config('task=1,tiny')
+  cfg.data_dir = write_task(root / 'data', task=1, train=synthetic_task(60),
+                            test=synthetic_task(20, seed=1))
+  cfg.num_seeds, cfg.devices, cfg.train.batch_size = int(seeds), int(devices), int(batch)
+  cfg.train.num_epochs = int(epochs)
+  if which == 'memn2n':
+    cfg.steps_per_call = 3
+  s = train.train_and_evaluate(cfg, str(root / 'w'), log=lambda m: None,
+                               stop_after_epochs=None if stop_after is None else int(stop_after))
+  print(json.dumps(s))
+
+
+if __name__ == '__main__':
+  main(*sys.argv[1:])
