@@ -5,11 +5,12 @@ import time
 import jax
 import numpy as np
 
-from dmn_jax import families, input_pipeline, train
+from dmn_jax import families, input_pipeline, parallel, train
 from dmn_jax.optim import make_optimizer
 
 
-def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int = 1) -> dict:
+def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int = 1,
+              devices: int = 1) -> dict:
   """Compile time, step time, examples/s and XLA's FLOP count of one train step.
 
   The step is the one `train.train_and_evaluate` runs: vmapped over `num_seeds` seeds, each on
@@ -17,7 +18,8 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per step). With
   train.length_buckets > 1 the batches are the largest bucket's (the most a training step
   pays; shorter buckets are cheaper), cropped as training crops them. Story batches
-  (train.story_batches) as training makes them.
+  (train.story_batches) as training makes them. `devices`: spread over that many local devices
+  as training spreads a run (`parallel.layout`; 0: all).
   """
   tx = make_optimizer(cfg.train)
   seeds = [cfg.seed + i for i in range(num_seeds)]
@@ -40,6 +42,10 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
     batches = [input_pipeline.stack_chunk(batches[i:i + k], active, k)[0]
                for i in range(0, len(batches) - k + 1, k)]
     active = np.ones((k, num_seeds), bool)
+  lay = parallel.layout(devices, num_seeds, batch_size)
+  lead = int(k > 1)
+  state, w = lay.state(state), lay.state(w)
+  batches, active = [lay.batch(b, lead) for b in batches], lay.steps_active(active, lead)
   t0 = time.perf_counter()
   step = jax.jit(one, donate_argnums=0).lower(state, batches[0], w, active).compile()
   compile_s = time.perf_counter() - t0
@@ -57,4 +63,5 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   dt = float(np.median(rounds)) / k                    # per step
   return {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s, 'step_ms': dt * 1e3,
           'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': flops / 1e9,
-          'gflop_per_s': flops / dt / 1e9, 'steps_per_call': k}
+          'gflop_per_s': flops / dt / 1e9, 'steps_per_call': k,
+          'devices': lay.num_devices}

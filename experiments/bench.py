@@ -33,7 +33,10 @@ _ROWS = flags.DEFINE_list('rows', [], 'suite rows to run (default: all)')
 _BATCH_SIZES = flags.DEFINE_list('batch_sizes', ['32'], 'with --config: batch sizes to time')
 _SEEDS = flags.DEFINE_list('seeds', ['1'], 'with --config: numbers of seeds trained together')
 _SECONDS = flags.DEFINE_float('seconds', 10.0, 'timed seconds per row (at least 3 calls)')
-_OUT = flags.DEFINE_string('out', 'results/bench', 'write <out>.md and <out>.json ("": print only)')
+_OUT = flags.DEFINE_string('out', None, 'write <out>.md and <out>.json ("": print only; default '
+                           'results/bench, with --devices results/bench_devices)')
+_DEVICES = flags.DEFINE_list('devices', [], 'time every row on each of these device counts (more '
+                             'than one CPU device: XLA_FLAGS=--xla_force_host_platform_device_count=N)')
 
 # name: (config, batch size, seeds, what issue 16 asks of it, config overrides). The overrides
 # are the speed switches a run can set (same model; see the README's "Speed" section).
@@ -42,6 +45,8 @@ CHUNK = {'steps_per_call': 8}
 SUITE = {
     'dmn_t1_10k': ('experiments/configs/babi.py:1,10k', 32, 1, '≥ 8,300 ex/s, ≥ 50 GFLOP/s', {}),
     'dmn_t1_10k_story': ('experiments/configs/babi.py:1,10k', 32, 1, '≥ 8,300 ex/s', STORY),
+    'dmn_t1_10k_story_x4': ('experiments/configs/babi.py:1,10k', 32, 4, 'seeds side by side',
+                            STORY),
     'dmn_t1_10k_b128': ('experiments/configs/babi.py:1,10k', 128, 1,
                         'per example no slower than batch 32', {}),
     'dmn_t1_10k_story_b128': ('experiments/configs/babi.py:1,10k', 128, 1, '', STORY),
@@ -85,7 +90,7 @@ def machine() -> str:
           f'({jax.devices()[0].device_kind}), jax {jax.__version__}')
 
 
-def run_row(name, spec, batch, seeds, seconds, loaded, overrides):
+def run_row(name, spec, batch, seeds, seconds, loaded, overrides, devices=1):
   cfg = load_config(spec)
   for key, value in overrides.items():
     *parents, leaf = key.split('.')
@@ -98,14 +103,14 @@ def run_row(name, spec, batch, seeds, seconds, loaded, overrides):
   if spec not in loaded:                  # overrides change no data
     loaded[spec] = family.load(cfg)
   data, data_spec = loaded[spec]
-  r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds)
+  r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds, devices)
   if overrides:
     spec += ' ' + ' '.join(f'--config.{k}={v}' for k, v in overrides.items())
   return {'name': name, 'config': spec, 'batch_size': batch, 'seeds': seeds,
           'examples_per_second': r['ex_per_s'], 'gflops_per_second': r['gflop_per_s'],
           'compile_seconds': r['compile_s'], 'step_ms': r['step_ms'],
           'gflop_per_step': r['gflop_per_step'], 'steps_per_call': r['steps_per_call'],
-          'model': family.describe_model(cfg.model)}
+          'devices': r['devices'], 'model': family.describe_model(cfg.model)}
 
 
 BEFORE = 'results/bench_before.json'     # the suite on the code before issue 16 (its 'note')
@@ -120,15 +125,16 @@ def _before() -> dict[str, float]:
 
 def table(rows) -> list[str]:
   before = _before()
-  lines = ['| row | config | batch | seeds | steps/call | compile s | step ms | ex/s | before '
-           '| GFLOP/s | goal | peer ex/s | ours / peer |',
-           '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
+  lines = ['| row | config | batch | seeds | devices | steps/call | compile s | step ms | ex/s '
+           '| before | GFLOP/s | goal | peer ex/s | ours / peer |',
+           '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
   for r in rows:
-    base = before.get(r['name'])
+    base = before.get(r['name']) if r.get('devices', 1) == 1 else None
     peer = PEERS.get(r['name'])
     goal = SUITE[r['name']][3] if r['name'] in SUITE else ''
     lines.append(
         f"| {r['name']} | `{r['config']}` | {r['batch_size']} | {r['seeds']} | "
+        f"{r.get('devices', 1)} | "
         f"{r['steps_per_call']} | {r['compile_seconds']:.1f} | {r['step_ms']:.2f} | "
         f"{r['examples_per_second']:,.0f} | {f'{base:,.0f}' if base else ''} | "
         f"{r['gflops_per_second']:.1f} | {goal} | "
@@ -160,8 +166,9 @@ def main(argv):
     rows = []
     for n in names:
       spec, batch, seeds, _, overrides = SUITE[n]
-      rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded, overrides))
-      print(table(rows[-1:])[-1], flush=True)
+      for d in map(int, _DEVICES.value or ['1']):
+        rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded, overrides, d))
+        print(table(rows[-1:])[-1], flush=True)
   command = 'python -m experiments.bench ' + ' '.join(sys.argv[1:])
   lines = ([f'Train-step benchmark; {machine()}.', ''] + table(rows) +
            ['', 'Peers (steady-state training ex/s on the same 2-core CPU kind, same work, PyTorch at '
@@ -173,10 +180,12 @@ def main(argv):
             f'Command: `{command.strip()}`'])
   text = '\n'.join(lines)
   print(text)
-  if _OUT.value:
-    with open(_OUT.value + '.md', 'w') as f:
+  out = _OUT.value if _OUT.value is not None else (
+      'results/bench_devices' if _DEVICES.value else 'results/bench')
+  if out:
+    with open(out + '.md', 'w') as f:
       f.write(text + '\n')
-    write_json(_OUT.value + '.json', {'machine': machine(), 'command': command.strip(),
+    write_json(out + '.json', {'machine': machine(), 'command': command.strip(),
                                       'rows': rows, 'peers': {k: {'system': v[0], 'ex_per_s': v[1]}
                                                               for k, v in PEERS.items()}})
 
