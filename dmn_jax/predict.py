@@ -322,3 +322,33 @@ def load(path: str) -> Model:
   if not os.path.exists(path):
     raise DataError(f'{path}: no such run folder or model file')
   return load_file(path)
+
+
+def plot(a: Answer, path: str | None = None):
+  """A heatmap of `a.attention`: one row per sentence, one column per pass (or hop). Writes it
+  to `path`, or returns the matplotlib figure (path None, e.g. in a notebook)."""
+  try:
+    import matplotlib
+  except ImportError:
+    raise OSError('the heatmap needs matplotlib: pip install matplotlib') from None
+  if path is not None:
+    matplotlib.use('Agg')                 # a file: no display needed
+  import matplotlib.pyplot as plt
+  n, t = len(a.sentences), a.attention.shape[0]
+  fig, ax = plt.subplots(figsize=(2.5 + 0.9 * t + 0.08 * max(map(len, a.sentences), default=0),
+                                  1.2 + 0.35 * n))
+  ax.imshow(a.attention.T, cmap='Blues', vmin=0, vmax=1, aspect='auto')
+  ax.set_yticks(range(n), a.sentences, fontsize=8)
+  ax.set_xticks(range(t), [f'{a.attention_label} {i + 1}' for i in range(t)], fontsize=8)
+  for i in range(n):
+    for j in range(t):
+      w = float(a.attention[j, i])
+      ax.text(j, i, f'{w:.2f}', ha='center', va='center', fontsize=7,
+              color='white' if w > 0.6 else 'black')
+  ax.set_title(f'{a.question}  →  {a.answer}', fontsize=9)
+  fig.tight_layout()
+  if path is None:
+    return fig
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+  return None

@@ -45,31 +45,6 @@ def render(a: predict.Answer) -> str:
   return '\n'.join(lines)
 
 
-def plot(a: predict.Answer, path: str) -> None:
-  """A heatmap: one row per sentence, one column per pass."""
-  try:
-    import matplotlib
-  except ImportError:
-    raise OSError('--png needs matplotlib: pip install matplotlib') from None
-  matplotlib.use('Agg')
-  import matplotlib.pyplot as plt
-  n, t = len(a.sentences), a.attention.shape[0]
-  fig, ax = plt.subplots(figsize=(2.5 + 0.9 * t + 0.08 * max(map(len, a.sentences), default=0),
-                                  1.2 + 0.35 * n))
-  ax.imshow(a.attention.T, cmap='Blues', vmin=0, vmax=1, aspect='auto')
-  ax.set_yticks(range(n), a.sentences, fontsize=8)
-  ax.set_xticks(range(t), [f'{a.attention_label} {i + 1}' for i in range(t)], fontsize=8)
-  for i in range(n):
-    for j in range(t):
-      w = float(a.attention[j, i])
-      ax.text(j, i, f'{w:.2f}', ha='center', va='center', fontsize=7,
-              color='white' if w > 0.6 else 'black')
-  ax.set_title(f'{a.question}  →  {a.answer}', fontsize=9)
-  fig.tight_layout()
-  fig.savefig(path, dpi=130)
-  plt.close(fig)
-
-
 def _story_text(value: str) -> str:
   if os.path.isfile(value):
     with open(value, encoding='utf-8', errors='replace') as f:
@@ -102,7 +77,7 @@ def main(argv):
   a = model.answer(_story_text(_STORY.value or ''), _QUESTION.value)
   print(json.dumps(a.to_json(), indent=1) if _JSON.value else render(a))
   if _PNG.value:
-    plot(a, _PNG.value)
+    predict.plot(a, _PNG.value)
     if not _JSON.value:
       print(f'wrote {_PNG.value}')
 

@@ -169,7 +169,8 @@ def main(argv):
       for d in map(int, _DEVICES.value or ['1']):
         rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded, overrides, d))
         print(table(rows[-1:])[-1], flush=True)
-  command = 'python -m experiments.bench ' + ' '.join(sys.argv[1:])
+  env = ' '.join(f'{k}={os.environ[k]}' for k in ('XLA_FLAGS',) if os.environ.get(k))
+  command = (env + ' ' if env else '') + 'python -m experiments.bench ' + ' '.join(sys.argv[1:])
   lines = ([f'Train-step benchmark; {machine()}.', ''] + table(rows) +
            ['', 'Peers (steady-state training ex/s on the same 2-core CPU kind, same work, PyTorch at '
             '1 thread; measured and reported in issue 16): ' +
