@@ -8,7 +8,13 @@ divide evenly among them (seeds train independently: no communication), else on 
 (gradients summed across devices by XLA). XLA partitions the same jit-compiled step; nothing in
 the models changes, and results equal the one-device run's up to float summation order.
 
-Config: `devices` (0: every local device; N: the first N). With one device nothing is placed.
+Config: `devices` (0: every device; N: the first N). With one device nothing is placed.
+
+Several processes (hosts), on JAX's distributed runtime: `initialize(coordinator, n, i)` in
+each process before anything else touches jax (the entry points' --coordinator,
+--num_processes, --process_id flags). The mesh then spans every process's devices; each process
+builds the same batches (same data, same shuffles) and places only its devices' shards; metrics
+are gathered to every process (`Layout.fetch`); process 0 alone writes the run's files.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from dmn_jax.errors import ConfigError
@@ -45,7 +52,23 @@ class Layout:
   def _put(self, tree: Any, spec_of) -> Any:
     if self.mesh is None:
       return tree
-    return jax.tree.map(lambda x: jax.device_put(x, NamedSharding(self.mesh, spec_of(x))), tree)
+
+    def put(x):
+      if jax.process_count() > 1 and not (isinstance(x, jax.Array) and not x.is_fully_addressable):
+        x = np.asarray(x)                  # every process holds the same value: place its shards
+      return jax.device_put(x, NamedSharding(self.mesh, spec_of(x)))
+
+    return jax.tree.map(put, tree)
+
+  def fetch(self, tree: Any) -> Any:
+    """`jax.device_get`, for arrays that span other processes' devices too (gathered whole to
+    every process)."""
+    if jax.process_count() == 1:
+      return jax.device_get(tree)
+    return jax.tree.map(
+        lambda x: (multihost_utils.process_allgather(x, tiled=True)
+                   if isinstance(x, jax.Array) and not x.is_fully_addressable
+                   else jax.device_get(x)), tree)
 
   def state(self, tree: Any) -> Any:
     """Leaves with a leading seed axis (state, controls, active flags) split over 'seed'."""
@@ -65,9 +88,22 @@ class Layout:
     return self._put(tree, lambda x: P('batch'))
 
 
+def initialize(coordinator: str, num_processes: int, process_id: int) -> None:
+  """Joins this process to a multi-process run (JAX's distributed runtime; CPU collectives over
+  gloo). Call before anything else uses jax."""
+  jax.config.update('jax_cpu_collectives_implementation', 'gloo')   # used by CPU devices only
+  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
+
+
+def is_primary() -> bool:
+  """Whether this process writes the run's files (process 0)."""
+  return jax.process_index() == 0
+
+
 def layout(devices: int, num_seeds: int, batch_size: int) -> Layout:
-  """The run's mesh over the first `devices` local devices (0: all of them)."""
-  local = jax.local_devices()
+  """The run's mesh over the first `devices` devices (0: all of them; every process's devices
+  when there are several processes)."""
+  local = jax.devices() if jax.process_count() > 1 else jax.local_devices()
   n = len(local) if devices == 0 else devices
   if n > len(local):
     raise ConfigError(f'devices={devices}, but this process sees {len(local)} device(s): '

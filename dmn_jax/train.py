@@ -156,8 +156,8 @@ def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
   `make_seeds_eval_step`, params and controls stacked over seeds; story_rows > 0: story batches
   (`input_pipeline.story_rows`); `lay`: the run's devices (`parallel.layout`)."""
   placed = lay.state(ctl)
-  sums = [eval_step(params, lay.eval_batch(b), placed)
-          for b in Batcher(arrays, batch_size, story_rows).batches()]
+  sums = lay.fetch([eval_step(params, lay.eval_batch(b), placed)
+                    for b in Batcher(arrays, batch_size, story_rows).batches()])
   return [metrics.normalize(t, w) for t, w in
           zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
 
@@ -260,7 +260,8 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
     summary = workdir_lib.read_json(summary_path)
     log(f"run already complete: test accuracy {summary['test_accuracy']:.4f} ({summary_path})")
     return summary
-  writer = workdir_lib.MetricsWriter(workdir, meta['epoch'], cfg.tensorboard)
+  writer = workdir_lib.MetricsWriter(workdir, meta['epoch'], cfg.tensorboard,
+                                     enabled=parallel.is_primary())
   try:
     with checkpoint.InterruptRequest() as stop:
       return _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
@@ -339,7 +340,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       return {'complete': False, 'epoch': meta['epoch']}
     epoch = meta['epoch']
     ctl = seed_controls(epoch)
-    run = seeds_lib.ActiveSet(meta['seeds'], multiple=lay.seed_devices)
+    run = seeds_lib.ActiveSet(meta['seeds'], multiple=(lay.seed_devices if jax.process_count() == 1
+                                                       else n_seeds))  # processes: all seeds
     sub, sub_ctl = lay.state(run.take(state)), lay.state(run.take(ctl))
     sub_active = run.active[run.index]
     rows = family.train_rows(cfg, data['train'], epoch)
@@ -347,7 +349,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     progress = EpochProgress(n_epoch, f'epoch {epoch + 1}/{cfg.train.num_epochs}',
                              int(run.active.sum()), log, progress_every)
     sums, new_compile, t_epoch = [], 0.0, time.perf_counter()
-    first_step = int(np.max(np.asarray(jax.device_get(state['step']))[run.active]))
+    first_step = int(np.max(np.asarray(lay.fetch(state['step']))[run.active]))
     steps = epoch_batches(train_batcher, [seeds[i] for i in run.index], epoch, buckets, rows,
                           chunk=per_call)
     for j, group in chunks(steps, per_call):
@@ -360,11 +362,13 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       stop.check()                               # Ctrl-C: leave before the call
       sub, terms = compiled[(run.size, j)](sub, batches, sub_ctl, act)
       sums.append((terms, len(group)))
+      if lay.mesh is not None and len(sums) % 32 == 0:
+        jax.block_until_ready(sub)    # several devices: a deep queue of steps can time out
       if progress.update(bs * len(group)):
         jax.block_until_ready(terms)
         progress.line()
     progress.close()
-    sums = _per_step(jax.device_get(sums), per_call)   # waits for the device; one transfer
+    sums = _per_step(lay.fetch(sums), per_call)   # waits for the device; one transfer
     _check_finite(sums, sub_active, [seeds[i] for i in run.index], epoch, first_step)
     total = run.spread(metrics.accumulate(sums), n_seeds)
     state = lay.state(run.put(state, sub))
@@ -395,8 +399,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     ckpts.save_latest(epoch + 1, state, json.loads(json.dumps(meta)))
 
     rate = n_epoch * int(active.sum()) / seconds
-    writer.write(workdir_lib.metric_records(seeds, active, state, ctl, train_ms, dev_ms, epoch,
-                                            rate, seconds))
+    writer.write(workdir_lib.metric_records(seeds, active, {'step': lay.fetch(state['step'])},
+                                            ctl, train_ms, dev_ms, epoch, rate, seconds))
     log(_epoch_line(family, cfg, epoch, ctl['loss_weights'][0], train_ms, dev_ms, improved,
                     active, rate))
     for e in events:
@@ -414,8 +418,10 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
                             {k: v[rows] for k, v in data['test'].items()}, bs, ctl, 0, lay)
              for name, rows in family.test_subsets(data['test']).items()}
   summary = workdir_lib.summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
-  summary.update(num_devices=lay.num_devices, mesh=lay.describe())
-  workdir_lib.write_json(os.path.join(workdir, 'summary.json'), summary)
+  summary.update(num_devices=lay.num_devices, mesh=lay.describe(),
+                 num_processes=jax.process_count())
+  if parallel.is_primary():
+    workdir_lib.write_json(os.path.join(workdir, 'summary.json'), summary)
   for p in summary['seeds']:
     log(f"seed {p['seed']}: test accuracy {p['test_accuracy']:.4f} (dev {p['dev_accuracy']:.4f}, "
         f"best epoch {p['best_epoch']}, {p['epochs_run']} epochs)")

@@ -217,12 +217,14 @@ class MetricsWriter:
   epoch's line but before its checkpoint replays that epoch).
   """
 
-  def __init__(self, workdir: str, epochs_done: int, tensorboard: bool = True):
+  def __init__(self, workdir: str, epochs_done: int, tensorboard: bool = True,
+               enabled: bool = True):
     self.path = os.path.join(workdir, 'metrics.jsonl')
     self.tb_dir = os.path.join(workdir, 'tb')
     self._writers: dict[int, Any] = {}
     self._tensorboard = tensorboard
-    if os.path.exists(self.path):
+    self.enabled = enabled                 # False: a process other than the run's first
+    if enabled and os.path.exists(self.path):
       with open(self.path) as f:
         kept = [l for l in f if l.strip() and json.loads(l)['epoch'] <= epochs_done]
       write_text(self.path, ''.join(kept))
@@ -235,6 +237,8 @@ class MetricsWriter:
 
   def write(self, records: list[dict]) -> None:
     """records: dicts with 'epoch', 'seed' and scalar fields."""
+    if not self.enabled:
+      return
     with open(self.path, 'a') as f:
       for r in records:
         f.write(json.dumps(r) + '\n')

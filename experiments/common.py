@@ -25,11 +25,23 @@ def parse_flags(argv):
     _fail(f'bad config: {text}')
 
 
+_COORDINATOR = flags.DEFINE_string(
+    'coordinator', None, 'multi-process run: host:port of process 0 (JAX distributed runtime)')
+_NUM_PROCESSES = flags.DEFINE_integer('num_processes', 1, 'multi-process run: processes in all')
+_PROCESS_ID = flags.DEFINE_integer('process_id', 0, 'multi-process run: this process (0..n-1)')
+
+
 def run_cli(fn):
   """Runs `fn()`; bad data, config or file, a diverged loss or Ctrl-C ends the program with one
-  line that says what happened (and, for Ctrl-C, where the run stopped and how to resume)."""
+  line that says what happened (and, for Ctrl-C, where the run stopped and how to resume).
+  With --num_processes > 1 this process first joins the run at --coordinator."""
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   try:
+    if _NUM_PROCESSES.value > 1:
+      from dmn_jax import parallel
+      if not _COORDINATOR.value:
+        raise ConfigError('--num_processes > 1 needs --coordinator=<host:port of process 0>')
+      parallel.initialize(_COORDINATOR.value, _NUM_PROCESSES.value, _PROCESS_ID.value)
     return fn()
   except (DataError, ConfigError, OSError, FloatingPointError) as e:
     _fail(' '.join(str(e).split()))

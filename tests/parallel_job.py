@@ -2,7 +2,14 @@
 fixed when jax starts: XLA_FLAGS=--xla_force_host_platform_device_count=N).
 
   python -m tests.parallel_job <root> <dmn|memn2n> <devices> <seeds> <batch> <epochs> [stop_after]
+  DMN_COORDINATOR=127.0.0.1:<port> DMN_PROCESS=<i>/<n> python -m tests.parallel_job ...   # one of n
 """
+import os
+
+if os.environ.get('DMN_COORDINATOR'):      # before anything touches jax
+  from dmn_jax import parallel
+  _i, _n = map(int, os.environ['DMN_PROCESS'].split('/'))
+  parallel.initialize(os.environ['DMN_COORDINATOR'], _n, _i)
 
 import json
 import sys
@@ -13,7 +20,7 @@ from experiments.configs import babi, babi_memn2n
 from tests.conftest import synthetic_task, write_task
 
 
-def main(root, which, devices, seeds, batch, epochs, stop_after=None):
+def main(root, which, devices, seeds, batch, epochs, stop_after=None):  # noqa: E302
   root = Path(root)
   cfg = (babi if which == 'dmn' else babi_memn2n).get_config('task=1,tiny')
   cfg.data_dir = write_task(root / 'data', task=1, train=synthetic_task(60),
@@ -22,6 +29,8 @@ def main(root, which, devices, seeds, batch, epochs, stop_after=None):
   cfg.train.num_epochs = int(epochs)
   if which == 'memn2n':
     cfg.steps_per_call = 3
+  if os.environ.get('DMN_STEPS_PER_CALL'):
+    cfg.steps_per_call = int(os.environ['DMN_STEPS_PER_CALL'])
   s = train.train_and_evaluate(cfg, str(root / 'w'), log=lambda m: None,
                                stop_after_epochs=None if stop_after is None else int(stop_after))
   print(json.dumps(s))

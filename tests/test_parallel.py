@@ -74,3 +74,40 @@ def test_active_set_sizes_split_evenly_over_the_seed_devices():
   assert seeds_lib.ActiveSet(recs).size == 1
   assert seeds_lib.ActiveSet(recs, multiple=2).size == 2
   assert seeds_lib.ActiveSet(recs, multiple=4).size == 4
+
+
+def _free_port() -> int:
+  import socket
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]
+
+
+def _two_processes(tmp, which, seeds, batch, epochs=3):
+  """The same run as two processes on JAX's distributed runtime (one CPU device each)."""
+  port = _free_port()
+  procs = []
+  for i in range(2):
+    env = {**os.environ, 'JAX_PLATFORMS': 'cpu', 'DMN_COORDINATOR': f'127.0.0.1:{port}',
+           'DMN_PROCESS': f'{i}/2', 'XLA_FLAGS': '--xla_force_host_platform_device_count=1'}
+    procs.append(subprocess.Popen(
+        [sys.executable, '-m', 'tests.parallel_job', str(tmp), which, '0', str(seeds),
+         str(batch), str(epochs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=env))
+  outs = [p.communicate(timeout=600) for p in procs]
+  for p, (out, err) in zip(procs, outs):
+    assert p.returncode == 0, err[-3000:]
+  return [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('which,seeds,batch,mesh', [
+    ('dmn', 2, 8, {'seed': 2, 'batch': 1}),        # each process trains one seed
+    ('memn2n', 3, 8, {'seed': 1, 'batch': 2}),     # each process feeds half of every batch
+])
+def test_two_processes_train_as_one_device(tmp_path, which, seeds, batch, mesh):
+  one = _job(tmp_path / 'one', which, 1, seeds, batch, host_devices=1)
+  first, second = _two_processes(tmp_path / 'two', which, seeds, batch)
+  assert first['num_processes'] == 2 and first['mesh'] == mesh
+  assert [s['test_accuracy'] for s in first['seeds']] == [s['test_accuracy'] for s in second['seeds']]
+  _same(tmp_path / 'one', tmp_path / 'two', one, first)      # metrics.jsonl: process 0's, once
