@@ -18,29 +18,28 @@ from experiments.configs import babi_memn2n
 from tests.conftest import synthetic_task, write_task
 
 
-@pytest.fixture(scope='module')
-def dmn_run(tmp_path_factory):
-  from experiments.configs import babi as babi_config
-  root = tmp_path_factory.mktemp('p')
-  cfg = babi_config.get_config('task=1,tiny')
+def _tiny_run(root, config_module, **overrides):
+  """A finished tiny run on a synthetic task 1 under `root`: (config, workdir)."""
+  cfg = config_module.get_config('task=1,tiny')
   cfg.data_dir = write_task(root / 'data', task=1, train=synthetic_task(60),
                             test=synthetic_task(20, seed=1))
   cfg.train.batch_size = 8
-  cfg.train.num_epochs = 3
+  for key, value in overrides.items():
+    node, leaf = (cfg.train, key[len('train.'):]) if key.startswith('train.') else (cfg, key)
+    node[leaf] = value
   train.train_and_evaluate(cfg, str(root / 'w'), log=lambda m: None)
   return cfg, str(root / 'w')
+
+
+@pytest.fixture(scope='module')
+def dmn_run(tmp_path_factory):
+  from experiments.configs import babi as babi_config
+  return _tiny_run(tmp_path_factory.mktemp('p'), babi_config, **{'train.num_epochs': 3})
 
 
 @pytest.fixture(scope='module')
 def memn2n_run(tmp_path_factory):
-  root = tmp_path_factory.mktemp('m')
-  cfg = babi_memn2n.get_config('task=1,tiny')
-  cfg.data_dir = write_task(root / 'data', task=1, train=synthetic_task(60),
-                            test=synthetic_task(20, seed=1))
-  cfg.train.batch_size = 8
-  cfg.num_seeds = 2
-  train.train_and_evaluate(cfg, str(root / 'w'), log=lambda m: None)
-  return cfg, str(root / 'w')
+  return _tiny_run(tmp_path_factory.mktemp('m'), babi_memn2n, num_seeds=2)
 
 
 def _text_questions(cfg):
