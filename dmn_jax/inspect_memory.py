@@ -99,16 +99,23 @@ def dmn_gates(params, example: dict[str, np.ndarray], model_cfg) -> tuple[np.nda
   """
   batch = {k: v[None] for k, v in example.items()}
   out = dmn.apply(params, batch, None, model_cfg, train=False)
-  logits = np.asarray(out['gate_logits'][0], np.float64)              # [T, F]
-  mask = np.asarray(out['fact_mask'][0], bool)                        # [F]
+  g = gate_weights(np.asarray(out['gate_logits'][0]), np.asarray(out['fact_mask'][0], bool),
+                   model_cfg)
+  return g.astype(np.float32), np.asarray(out['prediction'][0])
+
+
+def gate_weights(logits: np.ndarray, mask: np.ndarray, model_cfg) -> np.ndarray:
+  """The gates the episode uses, <float64>[T, F], from gate logits [T, F] and the fact mask [F]:
+  σ of the logits, or their softmax over the real facts with gate_norm='softmax' or
+  attention='softmax'; 0 at padded facts."""
+  logits = np.asarray(logits, np.float64)
   if model_cfg.attention == 'softmax' or model_cfg.gate_norm == 'softmax':
     z = np.where(mask, logits, -np.inf)
     g = np.exp(z - z.max(-1, keepdims=True))
     g = g / g.sum(-1, keepdims=True)
   else:
     g = 0.5 * (1.0 + np.tanh(0.5 * logits))                          # σ, no overflow
-  g = np.where(mask, g, 0.0)
-  return g.astype(np.float32), np.asarray(out['prediction'][0])
+  return np.where(mask, g, 0.0)
 
 
 def plot_gates(gates: np.ndarray, words: list[str], path: str, title: str) -> None:

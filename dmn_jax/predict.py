@@ -201,16 +201,12 @@ class Model:
 
 
 def _gates(logits: np.ndarray, mask: np.ndarray, model_cfg) -> np.ndarray:
-  """The DMN's attention as the episode uses it (σ, or softmax over the real facts)."""
-  if model_cfg.end_pass:                                  # the learned end fact: not a sentence
+  """The DMN's attention as the episode uses it (`inspect_memory.gate_weights`); the learned
+  end-of-passes fact (end_pass), not a sentence, is left out."""
+  from dmn_jax.inspect_memory import gate_weights
+  if model_cfg.end_pass:
     logits = logits[:, :-1]
-  if model_cfg.attention == 'softmax' or model_cfg.gate_norm == 'softmax':
-    z = np.where(mask, logits, -np.inf)
-    g = np.exp(z - z.max(-1, keepdims=True))
-    g = g / g.sum(-1, keepdims=True)
-  else:
-    g = 0.5 * (1.0 + np.tanh(0.5 * logits))
-  return np.where(mask, g, 0.0)
+  return gate_weights(logits, mask, model_cfg)
 
 
 # -- loading ----------------------------------------------------------------------------------

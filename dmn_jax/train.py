@@ -150,14 +150,18 @@ def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
 
 
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
-             ctl: dict[str, np.ndarray], story_rows: int = 0,
-             lay: parallel.Layout = parallel.Layout(None)) -> list[dict[str, float]]:
+             ctl: dict[str, np.ndarray]) -> list[dict[str, float]]:
   """Per-seed means over a whole split (padded rows weigh 0); `eval_step` from
-  `make_seeds_eval_step`, params and controls stacked over seeds; story_rows > 0: story batches
-  (`input_pipeline.story_rows`); `lay`: the run's devices (`parallel.layout`)."""
+  `make_seeds_eval_step`, params and controls stacked over seeds."""
+  return evaluate_batches(eval_step, params, Batcher(arrays, batch_size), ctl)
+
+
+def evaluate_batches(eval_step, params, batcher: Batcher, ctl: dict[str, np.ndarray],
+                     lay: parallel.Layout = parallel.Layout(None)) -> list[dict[str, float]]:
+  """`evaluate` over a split's `Batcher` (ordinary or story batches, made once per run), on the
+  run's devices (`parallel.layout`)."""
   placed = lay.state(ctl)
-  sums = lay.fetch([eval_step(params, lay.eval_batch(b), placed)
-                    for b in Batcher(arrays, batch_size, story_rows).batches()])
+  sums = lay.fetch([eval_step(params, lay.eval_batch(b), placed) for b in batcher.batches()])
   return [metrics.normalize(t, w) for t, w in
           zip(metrics.per_seed(metrics.accumulate(sums)), ctl['loss_weights'])]
 
@@ -293,7 +297,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
                           else jax.tree.map(jnp.copy, state['params']))
   n_train = batching.num_examples(data['train'])
   story_rows = story_rows_of(cfg, data)
-  train_batcher = Batcher(data['train'], bs, story_rows)
+  batchers = {name: Batcher(arrays, bs, story_rows) for name, arrays in data.items()}
+  train_batcher = batchers['train']
   buckets = train_batcher.buckets(cfg.train.length_buckets)
 
   def seed_controls(epoch):
@@ -377,7 +382,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     active = run.active
     train_ms = [metrics.normalize(t, w) for t, w in
                 zip(metrics.per_seed(total), ctl['loss_weights'])]
-    dev_ms = evaluate(eval_step, state['params'], data['dev'], bs, ctl, story_rows, lay)
+    dev_ms = evaluate_batches(eval_step, state['params'], batchers['dev'], ctl, lay)
 
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
@@ -408,14 +413,14 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     epochs_this_call += 1
 
   ctl = seed_controls(meta['epoch'])
-  test_ms = evaluate(eval_step, best_params, data['test'], bs, ctl, story_rows, lay)
-  dev_ms = evaluate(eval_step, best_params, data['dev'], bs, ctl, story_rows, lay)
+  test_ms = evaluate_batches(eval_step, best_params, batchers['test'], ctl, lay)
+  dev_ms = evaluate_batches(eval_step, best_params, batchers['dev'], ctl, lay)
   by = cfg.train.select_seed_by
-  train_ms = (evaluate(eval_step, best_params, data['train'], bs, ctl, story_rows, lay)
+  train_ms = (evaluate_batches(eval_step, best_params, train_batcher, ctl, lay)
               if by == 'train_error'
               else [{'accuracy': float('nan')}] * n_seeds)
-  subsets = {name: evaluate(eval_step, best_params,
-                            {k: v[rows] for k, v in data['test'].items()}, bs, ctl, 0, lay)
+  subsets = {name: evaluate_batches(eval_step, best_params, Batcher(
+                  {k: v[rows] for k, v in data['test'].items()}, bs, story_rows), ctl, lay)
              for name, rows in family.test_subsets(data['test']).items()}
   summary = workdir_lib.summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
   summary.update(num_devices=lay.num_devices, mesh=lay.describe(),

@@ -88,7 +88,7 @@ def make_batch(arrays: dict[str, np.ndarray], idx: np.ndarray, batch_size: int, 
 
 
 class StoryBatcher:
-  """Story batches of one split: `batches(order)` in place of `batching.batches`."""
+  """Story batches of one split (`input_pipeline.Batcher` makes them with `make`)."""
 
   def __init__(self, arrays: dict[str, np.ndarray], batch_size: int, rows: int):
     self.arrays, self.batch_size, self.rows = arrays, batch_size, rows
@@ -97,12 +97,6 @@ class StoryBatcher:
 
   def make(self, idx: np.ndarray) -> dict[str, np.ndarray]:
     return make_batch(self.arrays, idx, self.batch_size, self.rows, self.unit_ids, self.reps)
-
-  def batches(self, order: np.ndarray | None = None):
-    n = batching.num_examples(self.arrays)
-    order = np.arange(n) if order is None else order
-    for start in range(0, n, self.batch_size):
-      yield self.make(order[start:start + self.batch_size])
 
   def unit_lengths(self) -> np.ndarray:
     """Per question: its unit's story length in words (length buckets group whole units)."""

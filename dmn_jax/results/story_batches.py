@@ -10,32 +10,29 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import numpy as np
 
 from dmn_jax import paper
 from dmn_jax import workdir as workdir_lib
 from dmn_jax.results.common import write_files
+from dmn_jax.results.registry import Registry
 
 ARCHIVE = 'results/cells/babi_1k_dmn_story'        # finished story-batch runs, kept in the repo
 TABLE1 = 'results/cells/babi_1k_dmn'                # the Table 1 runs (ordinary batches)
 
 
 def archive(workdir: str, archive_root: str = ARCHIVE) -> str | None:
-  """Copies a finished run's summary.json and config.json into the archive; returns the cell
-  folder (None while the run is unfinished)."""
-  summary = os.path.join(workdir, 'summary.json')
-  if not os.path.exists(summary):
+  """Archives a finished run's summary.json and config.json (`Registry.archive`) as
+  <archive_root>/task<NN>; returns that folder (None while the run is unfinished)."""
+  if not os.path.exists(os.path.join(workdir, 'summary.json')):
     return None
   with open(os.path.join(workdir, 'config.json')) as f:
     task = json.load(f)['task']
-  cell = os.path.join(archive_root, f'task{task:02d}')
-  os.makedirs(cell, exist_ok=True)
-  for name in ('summary.json', 'config.json'):
-    shutil.copyfile(os.path.join(workdir, name), os.path.join(cell, name + '.tmp'))
-    os.replace(os.path.join(cell, name + '.tmp'), os.path.join(cell, name))
-  return cell
+  root, sweep = os.path.split(os.path.normpath(archive_root))
+  registry = Registry(root)
+  registry.archive(workdir, sweep, f'task{task:02d}')
+  return registry.path(sweep, f'task{task:02d}')
 
 
 def _load(cell: str) -> tuple[dict, dict]:
