@@ -7,7 +7,7 @@ import os
 
 import jax
 
-from dmn_jax import families
+from dmn_jax import families, seeds
 from dmn_jax.errors import ConfigError
 
 
@@ -34,8 +34,10 @@ def validate(cfg) -> None:
       (not (cfg.get('glove_vocab') and t.l2 > 0 and t.l2_embeddings == 'all'),
        "glove_vocab adds words training never sees, whose GloVe vectors L2 would shrink to "
        "nothing: set train.l2_embeddings='seen' (or train.l2=0)"),
-      (t.select_seed_by in ('dev', 'train_error'),
-       f"train.select_seed_by must be 'dev' or 'train_error', got {t.select_seed_by!r}"),
+      (t.select_seed_by in seeds.CHOOSERS,
+       f"train.select_seed_by must be one of {sorted(seeds.CHOOSERS)}, got {t.select_seed_by!r}"),
+      (t.get('best_by', 'accuracy') in ('accuracy', 'loss'),
+       f"train.best_by must be 'accuracy' or 'loss', got {t.get('best_by')!r}"),
   ]
   if 'dev_fraction' in cfg:
     checks.append((0 < cfg.dev_fraction < 1,

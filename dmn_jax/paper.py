@@ -74,3 +74,15 @@ DMN_TABLE3_WSJ_POS = {'SVMTool': 97.15, 'Sogaard': 97.27, 'Suzuki et al.': 97.4,
 # UD English-EWT XPOS test accuracy (%) of published taggers on the same data, the figures the
 # project's issue 6 cites for comparison (UDPipe 2 and spaCy).
 EWT_XPOS_BASELINES = {'UDPipe 2': 97.17, 'spaCy': 96.36}
+
+# Xiong, Merity & Socher 2016, "Dynamic Memory Networks for Visual and Textual Question
+# Answering" (DMN+), Table 2: bAbI 10k test ERROR (%) per task, trained without supporting-fact
+# supervision; mean error 2.8, one failed task (16). The paper reports no 1k results.
+DMNPLUS_BABI_10K_ERROR = {t: 0.0 for t in range(1, 21)}
+DMNPLUS_BABI_10K_ERROR.update({2: 0.3, 3: 1.1, 5: 0.5, 7: 2.4, 14: 0.2, 16: 45.3, 17: 4.2, 18: 2.1})
+DMNPLUS_BABI_10K_MEAN_ERROR = 2.8
+DMNPLUS_BABI_10K_FAILED = 1
+# Public reimplementations' reported test errors (%) on bAbI 10k, as their READMEs give them
+# (only the tasks they name): a PyTorch port (task 3 at 89.2% accuracy, 17 at 86.4%) and a
+# TensorFlow port (task 3 at 18.4% error).
+DMNPLUS_PORTS_10K_ERROR = {'PyTorch port': {3: 10.8, 17: 13.6}, 'TensorFlow port': {3: 18.4}}

@@ -27,19 +27,28 @@ def fresh_record() -> dict[str, Any]:
 
 
 def early_stopping_update(sm: dict[str, Any], dev_m: dict[str, float], epoch: int,
-                          patience: int) -> bool:
+                          patience: int, best_by: str = 'accuracy') -> bool:
   """Updates one seed's record `sm` with its dev metrics of `epoch` (1-based).
 
-  The best params are those of the highest dev accuracy, ties broken by the lower dev answer
-  loss. Patience restarts only when dev ACCURACY rises: an equal accuracy with a lower loss still
-  replaces the best params, but does not keep a saturated run (100% dev) going for ever.
+  best_by='accuracy': the best params are those of the highest dev accuracy, ties broken by the
+  lower dev answer loss. Patience restarts only when dev ACCURACY rises: an equal accuracy with
+  a lower loss still replaces the best params, but does not keep a saturated run (100% dev)
+  going for ever.
+  best_by='loss' (DMN+, Xiong et al. 2016 §4.2): the best params are those of the lowest dev
+  answer loss, and patience restarts when it falls.
 
   Returns whether this epoch's params are the seed's new best.
   """
-  key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
-  key_old = (sm['best_dev_accuracy'], -sm['best_dev_loss'])
-  sm['bad_epochs'] = 0 if dev_m['accuracy'] > sm['best_dev_accuracy'] else sm['bad_epochs'] + 1
-  improved = key_new > key_old
+  if best_by == 'loss':
+    improved = dev_m['answer_loss'] < sm['best_dev_loss']
+    sm['bad_epochs'] = 0 if improved else sm['bad_epochs'] + 1
+  elif best_by == 'accuracy':
+    key_new = (dev_m['accuracy'], -dev_m['answer_loss'])
+    key_old = (sm['best_dev_accuracy'], -sm['best_dev_loss'])
+    sm['bad_epochs'] = 0 if dev_m['accuracy'] > sm['best_dev_accuracy'] else sm['bad_epochs'] + 1
+    improved = key_new > key_old
+  else:
+    raise ValueError(f"best_by must be 'accuracy' or 'loss', got {best_by!r}")
   if improved:
     sm.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
               best_epoch=epoch)
@@ -63,7 +72,15 @@ def lowest_train_error(seed_summaries: list[dict[str, Any]]) -> int:
                             seed_summaries[i]['dev_accuracy'], -i))
 
 
-CHOOSERS = {'dev': best_seed, 'train_error': lowest_train_error}
+def lowest_dev_loss(seed_summaries: list[dict[str, Any]]) -> int:
+  """Index of the seed of lowest dev answer loss (DMN+: "evaluated the model that achieved the
+  lowest validation set loss"); ties: better dev accuracy, then the lower seed."""
+  return max(range(len(seed_summaries)),
+             key=lambda i: (-seed_summaries[i]['dev_answer_loss'],
+                            seed_summaries[i]['dev_accuracy'], -i))
+
+
+CHOOSERS = {'dev': best_seed, 'train_error': lowest_train_error, 'dev_loss': lowest_dev_loss}
 
 
 def select(mask: np.ndarray, new: Any, old: Any) -> Any:

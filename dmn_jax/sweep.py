@@ -93,7 +93,8 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
   cells = []
   for task in (parse_tasks(sweep_cfg.tasks) if sweep_cfg.get('tasks') else []):
     for value in values:
-      cfg = get_run_config(str(task))
+      # run_arg: switches added to the task's config argument ('10k' -> '<task>,10k').
+      cfg = get_run_config(','.join(filter(None, [str(task), sweep_cfg.get('run_arg', '')])))
       _update(cfg, _as_dict(sweep_cfg.get('overrides')))
       cfg.num_seeds = sweep_cfg.num_seeds
       if grid_key:

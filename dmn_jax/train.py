@@ -394,7 +394,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
         continue
       sm['epochs_run'] = epoch + 1
       if family.selects_best(cfg, epoch):
-        improved[i] = seeds_lib.early_stopping_update(sm, dev_m, epoch + 1, cfg.train.patience)
+        improved[i] = seeds_lib.early_stopping_update(
+            sm, dev_m, epoch + 1, cfg.train.patience, cfg.train.get('best_by', 'accuracy'))
       event = family.after_epoch(cfg, sm, dev_m, epoch + 1)
       if event:
         events.append(f'seed {seeds[i]}: {event}')
