@@ -11,8 +11,8 @@
     a.notes         # what was cut to fit the model (oldest sentences, long sentences, ...)
 
 Works for the DMN (the attention is each pass's gate over the facts: σ of the gate scores, or
-their softmax with gate_norm='softmax'/attention='softmax') and the MemN2N (each hop's softmax
-weights over the memories). Text is split into sentences at '.', '!' and line ends (a leading
+their softmax with gate_norm='softmax'/attention='softmax'), DMN+ (each pass's softmax gates)
+and the MemN2N (each hop's softmax weights over the memories). Text is split into sentences at '.', '!' and line ends (a leading
 bAbI line number is dropped) and tokenised as the training data (`dmn_jax.data.vocab.tokenize`).
 The answer is computed by the same forward pass, in evaluation mode, as the test accuracy.
 
@@ -37,11 +37,12 @@ import numpy as np
 from dmn_jax.data import babi, babi_memory
 from dmn_jax.data.vocab import PAD_ID, Vocab, tokenize
 from dmn_jax.errors import ConfigError, DataError
-from dmn_jax.models import dmn, memn2n
+from dmn_jax.models import dmn, dmn_plus, memn2n
 
 FORMAT = 'dmn_jax-model'
 VERSION = 1
-FAMILIES = ('dmn', 'memn2n')
+FAMILIES = ('dmn', 'memn2n', 'dmn_plus')
+NAMES = {'dmn': 'DMN', 'memn2n': 'MemN2N', 'dmn_plus': 'DMN+'}
 MAX_TEXT = 20_000                     # characters of a story or question accepted
 
 _SENTENCE_RE = re.compile(r'[^.!?\n]+[.!?]*|[.!?]+')
@@ -54,7 +55,7 @@ class Answer:
   words: list[str]
   sentences: list[str]                 # the sentences read, oldest first
   attention: np.ndarray                # <float32>[passes or hops, len(sentences)]
-  attention_label: str                 # 'pass' (DMN) or 'hop' (MemN2N)
+  attention_label: str                 # 'pass' (DMN, DMN+) or 'hop' (MemN2N)
   unknown_words: list[str]
   notes: list[str]
   question: str
@@ -80,7 +81,7 @@ def split_sentences(text: str) -> list[list[str]]:
 
 
 class Model:
-  """A trained DMN or MemN2N ready to answer: params of one seed, vocabulary, config, shapes."""
+  """A trained DMN, DMN+ or MemN2N ready to answer: params of one seed, vocabulary, config, shapes."""
 
   def __init__(self, family: str, config: dict, params: Any, vocab: list[str], shapes: dict,
                summary: dict, examples: list[dict] | None = None, source: str = ''):
@@ -100,7 +101,7 @@ class Model:
   def describe(self) -> str:
     task = self.config.get('task') or ', '.join(map(str, self.config.get('tasks', [])))
     acc = self.summary.get('test_accuracy')
-    return (f"{'DMN' if self.family == 'dmn' else 'MemN2N'}, bAbI task {task}"
+    return (f"{NAMES[self.family]}, bAbI task {task}"
             + (f', test accuracy {100 * acc:.1f}%' if acc is not None else '')
             + f', vocabulary {len(self.vocab) - 3} words')
 
@@ -161,6 +162,9 @@ class Model:
     if self.family == 'dmn':
       out = dmn.forward(params, ex, None, self.cfg.model, train=False)
       return out['prediction'], out['gate_logits'], out['fact_mask']
+    if self.family == 'dmn_plus':
+      out = dmn_plus.forward(params, ex, None, self.cfg.model, train=False)
+      return jax.numpy.argmax(out['logits']), out['attention'], ex['memory_mask']
     out = memn2n.forward(params, ex, None, self.cfg.model, train=False)
     return jax.numpy.argmax(out['logits']), out['attention'], ex['memory_mask']
 
@@ -194,7 +198,7 @@ class Model:
       words = word.split(',')
       text = word
       att = np.asarray(att, np.float64)[:, :n][:, ::-1]      # slot i = i-th most recent
-      label = 'hop'
+      label = 'pass' if self.family == 'dmn_plus' else 'hop'
     return Answer(answer=text, words=words, sentences=[' '.join(s) for s in sentences],
                   attention=att.astype(np.float32), attention_label=label,
                   unknown_words=unknown, notes=notes, question=' '.join(q_tokens))

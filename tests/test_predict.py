@@ -50,9 +50,15 @@ def _text_questions(cfg):
           for ex in babi.parse_file(path)]
 
 
-@pytest.mark.parametrize('which', ['dmn', 'memn2n'])
-def test_api_answers_as_the_evaluation_path(dmn_run, memn2n_run, which):
-  cfg, workdir = dmn_run if which == 'dmn' else memn2n_run
+@pytest.fixture(scope='module')
+def dmn_plus_run(tmp_path_factory):
+  from experiments.configs import babi_dmnplus
+  return _tiny_run(tmp_path_factory.mktemp('dp'), babi_dmnplus, **{'train.num_epochs': 3})
+
+
+@pytest.mark.parametrize('which', ['dmn', 'memn2n', 'dmn_plus'])
+def test_api_answers_as_the_evaluation_path(dmn_run, memn2n_run, dmn_plus_run, which):
+  cfg, workdir = {'dmn': dmn_run, 'memn2n': memn2n_run, 'dmn_plus': dmn_plus_run}[which]
   model = predict.load(workdir)
   params, data, spec = __import__('dmn_jax.inspect_memory', fromlist=['x']).load_best(cfg, workdir)
   test = data['test']
@@ -62,17 +68,25 @@ def test_api_answers_as_the_evaluation_path(dmn_run, memn2n_run, which):
         p, b, None, cfg.model, train=False))(params, test)
     want = [' '.join(spec.vocab.decode(r)) for r in np.asarray(out['prediction'])]
   else:
-    from dmn_jax.models import memn2n
-    out = memn2n.apply(params, {k: test[k] for k in ('memory', 'memory_mask', 'question')},
-                       None, cfg.model, train=False)
+    from dmn_jax.models import dmn_plus, memn2n
+    net = dmn_plus if which == 'dmn_plus' else memn2n
+    out = net.apply(params, {k: test[k] for k in ('memory', 'memory_mask', 'question')},
+                    None, cfg.model, train=False)
     want = [spec.vocab.words[i] for i in np.asarray(np.argmax(out['logits'], -1))]
   del fam
-  got = [model.answer(s, q).answer for s, q in _text_questions(cfg)]
+  questions = _text_questions(cfg)
+  got = [model.answer(s, q).answer for s, q in questions]
   assert got == want
-  a = model.answer(*_text_questions(cfg)[0])
-  assert a.attention.shape == ((cfg.model.passes if which == 'dmn' else cfg.model.hops),
+  a = model.answer(*questions[0])
+  assert a.attention.shape == ((cfg.model.hops if which == 'memn2n' else cfg.model.passes),
                                len(a.sentences))
   assert np.all((a.attention >= 0) & (a.attention <= 1))
+  if which == 'dmn_plus':
+    # The attention is each pass's softmax gate, mapped from memory slots to sentence order.
+    np.testing.assert_allclose(a.attention.sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(a.attention[:, ::-1],
+                               np.asarray(out['attention'][0])[:, :len(a.sentences)], rtol=1e-5)
+    assert a.attention_label == 'pass' and model.describe().startswith('DMN+')
 
 
 def test_unknown_words_and_long_stories(dmn_run):
@@ -90,9 +104,9 @@ def test_unknown_words_and_long_stories(dmn_run):
     model.answer('x' * (predict.MAX_TEXT + 1), 'Where?')
 
 
-@pytest.mark.parametrize('which', ['dmn', 'memn2n'])
-def test_export_round_trip(dmn_run, memn2n_run, tmp_path, which):
-  _, workdir = dmn_run if which == 'dmn' else memn2n_run
+@pytest.mark.parametrize('which', ['dmn', 'memn2n', 'dmn_plus'])
+def test_export_round_trip(dmn_run, memn2n_run, dmn_plus_run, tmp_path, which):
+  _, workdir = {'dmn': dmn_run, 'memn2n': memn2n_run, 'dmn_plus': dmn_plus_run}[which]
   model = predict.load(workdir)
   path = str(tmp_path / 'm.dmn')
   predict.export(model, path)
