@@ -135,6 +135,31 @@ def _ptb(results_dir: str) -> list[str]:
           'valid / test perplexity, hidden/hops/memory: ' + '; '.join(parts) + '.']
 
 
+def _dmn_plus(results_dir: str) -> list[str]:
+  """One line per DMN+ table (10k: beside the paper; 1k: weak and strong supervision)."""
+  out = []
+  for size in ('10k', '1k'):
+    d = _load(results_dir, f'babi_{size}_dmnplus')
+    if d is None:
+      continue
+    labels = {'None': 'answers only', 'False': 'answers only', 'True': 'with gate supervision'}
+    parts = []
+    for setting in d['settings']:
+      s = d['summary'][setting]
+      if not s['tasks_done']:
+        parts.append(f"{labels[setting]}: no task finished yet")
+        continue
+      parts.append(f"{labels[setting]}: mean test error **{s['mean_error']:.1f}**, "
+                   f"**{s['failed']}** failed (> 5%) over {s['tasks_done']} of "
+                   f"{s['tasks_total']} tasks")
+    ref = (f' (paper, all 20 tasks: {paper.DMNPLUS_BABI_10K_MEAN_ERROR}, '
+           f'{paper.DMNPLUS_BABI_10K_FAILED} failed)' if size == '10k' else
+           ' (no published DMN+ 1k figures; MemN2N PE LS RN: 13.9, 11 failed)')
+    out.append(f"**DMN+, bAbI {size}** ({_link(f'babi_{size}_dmnplus')}, {_cmd(d)}): "
+               + '; '.join(parts) + ref + '.')
+  return out
+
+
 def _text(results_dir: str) -> list[str]:
   out = []
   sst = _load(results_dir, 'sst_dmn')
@@ -161,7 +186,8 @@ def section(results_dir: str = 'results') -> str:
                                  if n.startswith('bench') and n.endswith('.md'))
            + ' (commands inside each).']
   blocks = ([_table1(results_dir), _passes(results_dir), _memn2n(results_dir),
-             _ptb(results_dir)] + [[t] for t in _text(results_dir)] + [speed])
+             _ptb(results_dir)] + [[t] for t in _dmn_plus(results_dir)]
+            + [[t] for t in _text(results_dir)] + [speed])
   body = '\n\n'.join('\n'.join(b) for b in blocks if b)
   return f'{BEGIN}\n\n{body}\n\n{END}'
 
