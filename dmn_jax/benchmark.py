@@ -21,7 +21,7 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   (train.story_batches) as training makes them. `devices`: spread over that many local devices
   as training spreads a run (`parallel.layout`; 0: all).
   """
-  tx = make_optimizer(cfg.train)
+  tx = make_optimizer(cfg.train, cfg.model)
   seeds = [cfg.seed + i for i in range(num_seeds)]
   state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
                        *[train.init_state(cfg, spec, tx, s) for s in seeds])

@@ -36,8 +36,10 @@ def validate(cfg) -> None:
        "nothing: set train.l2_embeddings='seen' (or train.l2=0)"),
       (t.select_seed_by in seeds.CHOOSERS,
        f"train.select_seed_by must be one of {sorted(seeds.CHOOSERS)}, got {t.select_seed_by!r}"),
-      (t.get('best_by', 'accuracy') in ('accuracy', 'loss'),
-       f"train.best_by must be 'accuracy' or 'loss', got {t.get('best_by')!r}"),
+      (t.get('best_by', 'accuracy') in ('accuracy', 'loss', 'final'),
+       f"train.best_by must be 'accuracy', 'loss' or 'final', got {t.get('best_by')!r}"),
+      (cfg.get('dev_split', 'stories') in ('stories', 'last'),
+       f"dev_split must be 'stories' or 'last', got {cfg.get('dev_split')!r}"),
   ]
   if 'dev_fraction' in cfg:
     checks.append((0 < cfg.dev_fraction < 1,

@@ -72,7 +72,7 @@ def first_batch(arrays: dict[str, np.ndarray], batch_size: int, n_seeds: int,
 
 
 def epoch_batches(maker: Batcher, seeds: list[int], epoch: int, buckets: list[dict],
-                  rows: np.ndarray | None = None, chunk: int = 1
+                  rows: np.ndarray | None = None, chunk: int = 1, sampling: str = 'shuffle'
                   ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
   """Yields (bucket number, batch stacked over seeds [S, B, ...]) for one training epoch.
 
@@ -85,11 +85,22 @@ def epoch_batches(maker: Batcher, seeds: list[int], epoch: int, buckets: list[di
   sizes (`batching.crop`). `rows`: the epoch's training rows (None: all), the same for every
   seed. chunk: with several buckets, the schedule keeps runs of `chunk` batches of one bucket
   together (`batching.bucket_schedule`).
+  sampling='with_replacement' (one bucket only): floor(N / batch) full batches of rows drawn
+  with replacement, each seed's a function of (seed, epoch) (the MemN2N authors' epochs).
   """
   bs = maker.batch_size
+  if sampling not in ('shuffle', 'with_replacement'):
+    raise ValueError(f"sampling must be 'shuffle' or 'with_replacement', got {sampling!r}")
+  if sampling == 'with_replacement' and len(buckets) != 1:
+    raise ValueError('sampling with replacement needs one length bucket')
   if len(buckets) == 1:
     idx = np.arange(batching.num_examples(maker.arrays)) if rows is None else rows
-    orders = [maker.shuffle(idx, np.random.default_rng((s, epoch))) for s in seeds]
+    if sampling == 'with_replacement':
+      draws = (len(idx) // bs) * bs
+      orders = [np.random.default_rng((s, epoch, 1)).choice(idx, draws, replace=True)
+                for s in seeds]
+    else:
+      orders = [maker.shuffle(idx, np.random.default_rng((s, epoch))) for s in seeds]
     for parts in zip(*(maker.batches(o) for o in orders)):
       batch = {k: np.stack([p[k] for p in parts]) for k in parts[0]}
       yield 0, batching.crop(batch, buckets[0])   # k > 1 may still give one (cropped) group

@@ -36,7 +36,7 @@ def load_best(cfg, workdir: str):
     summary = json.load(f)
   family = families.of(cfg)
   data, spec = family.load(cfg)
-  tx = make_optimizer(cfg.train)
+  tx = make_optimizer(cfg.train, cfg.model)
   template = train.init_states(cfg, spec, tx)['params']
   ckpts = RunCheckpoints(workdir)
   restored = ckpts.restore_best(template)

@@ -37,17 +37,71 @@ def l2_seen_rows(l2: float) -> optax.GradientTransformation:
   return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
 
 
-def make_optimizer(cfg) -> optax.GradientTransformation:
+def spectral_norm(x: jax.Array) -> jax.Array:
+  """The 2-norm of each matrix of x <float32>[..., R, C] (its largest singular value; MATLAB's
+  `norm(M)`); of a vector its Euclidean norm; of a scalar its absolute value. Shape x.shape[:-2]."""
+  if x.ndim < 2:
+    return jnp.sqrt(jnp.sum(jnp.square(x)))
+  return jnp.linalg.svd(x, compute_uv=False)[..., 0]
+
+
+def clip_per_matrix(max_norm: float, joined: tuple[tuple[str, str], ...] = ()
+                    ) -> optax.GradientTransformation:
+  """Clips the gradient of every weight matrix to 2-norm `max_norm` on its own (the MemN2N
+  authors' code: `if norm(grad) > max: grad *= max / norm(grad)` per weight), not by the global
+  norm. A param with leading axes (e.g. E [K+1, V, d] under adjacent tying) is a stack of
+  matrices, each clipped alone. `joined`: pairs of top-level param names whose matrices are one
+  matrix, rows stacked (('E', 'T'): the time words are rows of the embedding matrices)."""
+
+  def scale(norm):
+    return jnp.where(norm > max_norm, max_norm / jnp.maximum(norm, 1e-30), 1.0)
+
+  def update(updates, state, params=None):
+    del params
+    out = dict(updates) if isinstance(updates, dict) else updates
+    done = set()
+    if isinstance(updates, dict):
+      for a, b in joined:
+        if a in updates and b in updates:
+          n = spectral_norm(jnp.concatenate([updates[a], updates[b]], axis=-2))
+          f = scale(n)[..., None, None]
+          out[a], out[b] = updates[a] * f, updates[b] * f
+          done |= {a, b}
+
+    def one(path, g):
+      if getattr(path[0], 'key', None) in done:
+        return g
+      f = scale(spectral_norm(g))
+      return g * (f[..., None, None] if g.ndim >= 2 else f)
+
+    rest = {k: v for k, v in out.items() if k not in done} if isinstance(out, dict) else out
+    clipped = jax.tree_util.tree_map_with_path(one, rest)
+    if isinstance(out, dict):
+      clipped = {**out, **clipped}
+    return clipped, state
+
+  return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+def make_optimizer(cfg, model_cfg=None) -> optax.GradientTransformation:
   """optax chain, applied in order.
 
   cfg fields: learning_rate, l2 (coefficient λ of the L2 penalty ½λ‖θ‖², added to the gradient
   before Adam as in the paper; 0 disables), l2_embeddings ('all': every embedding row decays
   every step; 'seen': only rows with a gradient this step, see `l2_seen_rows`), clip_norm
-  (global-norm clip; 0 disables), optimizer ('adam' | 'sgd').
+  (0 disables), clip ('global': by the global norm, the default | 'per_matrix': each weight
+  matrix by its own 2-norm, `clip_per_matrix`), optimizer ('adam' | 'sgd'). `model_cfg`: the
+  model block (MemN2N time words join the embedding matrices under per-matrix clipping).
   """
   parts: list[Any] = []
-  if cfg.clip_norm > 0:
+  clip = cfg.get('clip', 'global')
+  if clip not in ('global', 'per_matrix'):
+    raise ValueError(f"train.clip must be 'global' or 'per_matrix', got {clip!r}")
+  if cfg.clip_norm > 0 and clip == 'global':
     parts.append(optax.clip_by_global_norm(cfg.clip_norm))
+  elif cfg.clip_norm > 0:
+    words = model_cfg is not None and model_cfg.get('time_encoding', 'table') == 'word'
+    parts.append(clip_per_matrix(cfg.clip_norm, (('E', 'T'),) if words else ()))
   if cfg.l2 > 0:
     parts.append(optax.add_decayed_weights(cfg.l2) if cfg.l2_embeddings == 'all'
                  else l2_seen_rows(cfg.l2))

@@ -176,6 +176,11 @@ class Model:
       raise DataError(f'story or question longer than {MAX_TEXT} characters')
     sentences = split_sentences(story)
     q_tokens = tokenize(question)
+    if not self.config.get('punctuation', True):      # trained without '.' and '?' tokens
+      drop = babi_memory.PUNCTUATION
+      sentences = [[w for w in s if w not in drop] for s in sentences]
+      sentences = [s for s in sentences if s]
+      q_tokens = [w for w in q_tokens if w not in drop]
     notes = []
     if not sentences:
       notes.append('the story has no sentences')
@@ -194,7 +199,9 @@ class Model:
       text = ' '.join(words)
       label = 'pass'
     else:
-      word = self.vocab.words[int(pred)]
+      # time_encoding='word': the time words are outputs too (never a right answer).
+      word = (self.vocab.words[int(pred)] if int(pred) < len(self.vocab)
+              else f'<time word {int(pred) - len(self.vocab) + 1}>')
       words = word.split(',')
       text = word
       att = np.asarray(att, np.float64)[:, :n][:, ::-1]      # slot i = i-th most recent

@@ -36,10 +36,15 @@ def early_stopping_update(sm: dict[str, Any], dev_m: dict[str, float], epoch: in
   going for ever.
   best_by='loss' (DMN+, Xiong et al. 2016 §4.2): the best params are those of the lowest dev
   answer loss, and patience restarts when it falls.
+  best_by='final' (the MemN2N authors: the model after the last epoch): every epoch replaces the
+  best params, and patience never runs out.
 
   Returns whether this epoch's params are the seed's new best.
   """
-  if best_by == 'loss':
+  if best_by == 'final':
+    improved = True
+    sm['bad_epochs'] = 0
+  elif best_by == 'loss':
     improved = dev_m['answer_loss'] < sm['best_dev_loss']
     sm['bad_epochs'] = 0 if improved else sm['bad_epochs'] + 1
   elif best_by == 'accuracy':
@@ -48,7 +53,7 @@ def early_stopping_update(sm: dict[str, Any], dev_m: dict[str, float], epoch: in
     sm['bad_epochs'] = 0 if dev_m['accuracy'] > sm['best_dev_accuracy'] else sm['bad_epochs'] + 1
     improved = key_new > key_old
   else:
-    raise ValueError(f"best_by must be 'accuracy' or 'loss', got {best_by!r}")
+    raise ValueError(f"best_by must be 'accuracy', 'loss' or 'final', got {best_by!r}")
   if improved:
     sm.update(best_dev_accuracy=dev_m['accuracy'], best_dev_loss=dev_m['answer_loss'],
               best_epoch=epoch)

@@ -88,6 +88,13 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
   joint training; task 0)."""
   grid_key = sweep_cfg.get('grid_key') or None
   values = list(sweep_cfg.get('grid_values') or ()) if grid_key else [None]
+  # grid_key 'recipe': each value names a set of overrides in sweep_cfg.grid_recipes (an
+  # ablation: the same config minus one item at a time).
+  recipes = _as_dict(sweep_cfg.get('grid_recipes')) if grid_key == 'recipe' else {}
+  if grid_key == 'recipe':
+    unknown = [v for v in values if v not in recipes]
+    if unknown:
+      raise ConfigError(f'sweep grid_values {unknown} have no entry in grid_recipes')
   if grid_key and not values:
     raise ConfigError('sweep grid_key is set but grid_values is empty')
   cells = []
@@ -97,7 +104,9 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
       cfg = get_run_config(','.join(filter(None, [str(task), sweep_cfg.get('run_arg', '')])))
       _update(cfg, _as_dict(sweep_cfg.get('overrides')))
       cfg.num_seeds = sweep_cfg.num_seeds
-      if grid_key:
+      if grid_key == 'recipe':
+        _update(cfg, recipes[value])
+      elif grid_key:
         _set_dotted(cfg, grid_key, value)
       cells.append({'name': cell_name(task, grid_key, value), 'task': task, 'value': value,
                     'config': cfg})

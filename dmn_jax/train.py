@@ -243,7 +243,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
 
   # Inputs are good: from here on the workdir is written.
   workdir_lib.claim(workdir, cfg)
-  tx = make_optimizer(cfg.train)
+  tx = make_optimizer(cfg.train, cfg.model)
   state = init_states(cfg, spec, tx)
   ckpts = checkpoint.RunCheckpoints(workdir)
   meta = {'epoch': 0, 'train_seconds': 0.0, 'train_examples': 0,
@@ -356,7 +356,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     sums, new_compile, t_epoch = [], 0.0, time.perf_counter()
     first_step = int(np.max(np.asarray(lay.fetch(state['step']))[run.active]))
     steps = epoch_batches(train_batcher, [seeds[i] for i in run.index], epoch, buckets, rows,
-                          chunk=per_call)
+                          chunk=per_call, sampling=cfg.train.get('sampling', 'shuffle'))
     for j, group in chunks(steps, per_call):
       batches, act = call_args(group, sub_active)
       if (run.size, j) not in compiled:
@@ -393,7 +393,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       if not active[i]:
         continue
       sm['epochs_run'] = epoch + 1
-      if family.selects_best(cfg, epoch):
+      if family.selects_best(cfg, epoch, sm):
         improved[i] = seeds_lib.early_stopping_update(
             sm, dev_m, epoch + 1, cfg.train.patience, cfg.train.get('best_by', 'accuracy'))
       event = family.after_epoch(cfg, sm, dev_m, epoch + 1)

@@ -32,7 +32,10 @@ NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': Fal
                     'model.head': 'answer', 'model.gate_norm': 'sigmoid', 'model.query': 'question', 'train.optimizer': 'adam',
                     'train.select_seed_by': 'dev', 'train.l2_embeddings': 'all',
                     'tensorboard': True, 'compilation_cache': True, 'steps_per_call': 1,
-                    'train.story_batches': False, 'train.best_by': 'accuracy'}
+                    'train.story_batches': False, 'train.best_by': 'accuracy',
+                    'model.pe_form': 'sentence', 'model.time_encoding': 'table',
+                    'model.mask_empty': True, 'train.sampling': 'shuffle', 'train.clip': 'global',
+                    'train.lr_decay_offset': 0, 'dev_split': 'stories', 'punctuation': True}
 
 
 def write_json(path: str, obj: Any) -> None:

@@ -98,9 +98,28 @@ def encode(examples: Sequence[babi.Example], spec: MemorySpec, tasks: Sequence[i
   return arr
 
 
+PUNCTUATION = ('.', '?')
+
+
+def drop_punctuation(ex: babi.Example) -> babi.Example:
+  """The example without '.' and '?' tokens (the authors' parser strips them from every word)."""
+  keep = lambda words: tuple(w for w in words if w not in PUNCTUATION)
+  return dataclasses.replace(ex, story=tuple(keep(s) for s in ex.story),
+                             question=keep(ex.question))
+
+
+def split_dev_last(examples: Sequence[babi.Example], fraction: float
+                   ) -> tuple[list[babi.Example], list[babi.Example]]:
+  """The authors' split: the last `fraction` of the file's QUESTIONS is the validation set
+  (train_range = 1..floor(0.9 N) in their bAbI code)."""
+  n_train = int(np.floor((1 - fraction) * len(examples)))
+  return list(examples[:n_train]), list(examples[n_train:])
+
+
 def load_tasks(data_dir: str | None, tasks: Sequence[int], babi_set: str = 'en',
                dev_fraction: float = 0.1, dev_seed: int = 0, memory_size: int = 50,
-               train_fallback: str | None = None
+               train_fallback: str | None = None, dev_split: str = 'stories',
+               punctuation: bool = True, fit_memory: bool = False
                ) -> tuple[dict[str, dict[str, np.ndarray]], MemorySpec]:
   """Loads bAbI tasks as {'train', 'dev', 'test'} memory arrays with one shared vocabulary.
 
@@ -108,7 +127,15 @@ def load_tasks(data_dir: str | None, tasks: Sequence[int], babi_set: str = 'en',
   fall out are dropped. The vocabulary is built from the training files (train + dev) and holds
   every training answer as one word; test words never seen map to <unk>. `train_fallback`: see
   `babi.task_files`.
+
+  dev_split: 'stories' (a random `dev_fraction` of the training file's stories, `babi.split_dev`)
+    or 'last' (its last `dev_fraction` of questions, as the authors' code).
+  punctuation: False drops the '.' and '?' tokens (as the authors' parser).
+  fit_memory: the memory holds min(memory_size, the longest training story) slots (the authors'
+    `config.sz`), not memory_size; what matters when empty slots take part in the attention.
   """
+  if dev_split not in ('stories', 'last'):
+    raise ValueError(f"dev_split must be 'stories' or 'last', got {dev_split!r}")
   data_dir = download.resolve_data_dir(data_dir)
   per_split: dict[str, list] = {'train': [], 'dev': [], 'test': []}
   task_of: dict[str, list[int]] = {'train': [], 'dev': [], 'test': []}
@@ -116,14 +143,22 @@ def load_tasks(data_dir: str | None, tasks: Sequence[int], babi_set: str = 'en',
   for task in tasks:
     files = babi.task_files(data_dir, babi_set, task, train_fallback)
     train_all = babi.parse_file(files['train'])
-    train, dev = babi.split_dev(train_all, dev_fraction, dev_seed)
     test = babi.parse_file(files['test'])
+    if not punctuation:
+      train_all, test = [drop_punctuation(e) for e in train_all], [drop_punctuation(e) for e in test]
+    if dev_split == 'last':
+      train, dev = split_dev_last(train_all, dev_fraction)
+    else:
+      train, dev = babi.split_dev(train_all, dev_fraction, dev_seed)
     for name, exs in (('train', train), ('dev', dev), ('test', test)):
-      exs = [babi.truncate_story(e, memory_size) for e in exs]
       per_split[name] += exs
       task_of[name] += [task] * len(exs)
     vocab_text += [[t for s in e.story for t in s] + list(e.question) + list(e.answer)
                    + [answer_word(e)] for e in train_all]
+  if fit_memory:
+    memory_size = min(memory_size, max(len(e.story) for e in per_split['train'] + per_split['dev']))
+  per_split = {name: [babi.truncate_story(e, memory_size) for e in exs]
+               for name, exs in per_split.items()}
   vocab = Vocab.build(vocab_text)
   spec = make_spec(vocab, list(per_split.values()), memory_size, tasks)
   return {name: encode(exs, spec, task_of[name]) for name, exs in per_split.items()}, spec

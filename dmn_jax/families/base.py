@@ -47,9 +47,9 @@ class Family:
   # (cfg, train arrays, epoch) -> the training rows of that epoch (None: all), the same for
   # every seed (SST: every sentence plus a fresh sample of the phrases).
   train_rows: Callable[[Any, dict, int], Any] = lambda cfg, arrays, epoch: None
-  # (cfg, epoch) -> whether this epoch's dev figures count for best params and early stopping
-  # (DMN: not before the answers are trained).
-  selects_best: Callable[[Any, int], bool] = lambda cfg, epoch: True
+  # (cfg, epoch, seed record) -> whether this epoch's dev figures count for best params and
+  # early stopping (DMN: not before the answers are trained; MemN2N: not in linear start).
+  selects_best: Callable[[Any, int, dict], bool] = lambda cfg, epoch, record: True
   # The model's size and main choices in a few words (the bench's header).
   describe_model: Callable[[Any], str] = lambda model_cfg: ''
   # One seed's train metrics as the family's part of the epoch line.

@@ -37,8 +37,9 @@ def controls(cfg, epoch, record):
   return {'loss_weights': np.array([alpha, beta], np.float32), 'lr_scale': np.float32(1.0)}
 
 
-def selects_best(cfg, epoch):
+def selects_best(cfg, epoch, record=None):
   """Early stopping and best params count only once the answers are trained (β > 0)."""
+  del record
   return epoch >= cfg.train.answer_start_epoch and cfg.train.answer_weight > 0
 
 

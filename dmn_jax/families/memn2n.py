@@ -19,9 +19,10 @@ from dmn_jax.models import memn2n
 # End-To-End Memory Network (Sukhbaatar et al. 2015).
 
 def _memn2n_load(cfg):
-  return babi_memory.load_tasks(cfg.data_dir, tuple(cfg.tasks), cfg.babi_set, cfg.dev_fraction,
-                                cfg.dev_seed, cfg.memory_size,
-                                cfg.babi_train_fallback or None)
+  return babi_memory.load_tasks(
+      cfg.data_dir, tuple(cfg.tasks), cfg.babi_set, cfg.dev_fraction, cfg.dev_seed,
+      cfg.memory_size, cfg.babi_train_fallback or None, cfg.get('dev_split', 'stories'),
+      cfg.get('punctuation', True), fit_memory=not cfg.model.get('mask_empty', True))
 
 
 def _memn2n_terms(params, batch, keys, model_cfg, *, train, controls):
@@ -56,13 +57,16 @@ def _memn2n_init_seed_meta(cfg):
 
 def _memn2n_controls(cfg, epoch, seed_meta):
   """lr = train.ls_learning_rate while in linear start; then train.learning_rate, halved every
-  train.lr_decay_every epochs counted from the end of linear start."""
+  train.lr_decay_every epochs counted from the end of linear start. train.lr_decay_offset = 1
+  halves one epoch earlier, as the authors' code (at the start of every 25th epoch of the phase,
+  so 24 epochs run at the first rate)."""
   t = cfg.train
   linear = bool(seed_meta.get('linear', False))
   if linear:
     scale = t.ls_learning_rate / t.learning_rate
   else:
-    scale = 0.5 ** ((epoch - seed_meta.get('ls_end_epoch', 0)) // t.lr_decay_every)
+    done = epoch - seed_meta.get('ls_end_epoch', 0) + t.get('lr_decay_offset', 0)
+    scale = 0.5 ** (done // t.lr_decay_every)
   return {'loss_weights': np.array([0.0, 1.0], np.float32), 'lr_scale': np.float32(scale),
           'linear': np.float32(linear),
           'cost_divisor': _cost_divisor(cfg)}
@@ -87,10 +91,32 @@ def _memn2n_after_epoch(cfg, sm, dev_m, epoch):
   return ''
 
 
+def _selects_best(cfg, epoch, record):
+  """Dev figures of a linear-start epoch never choose the best params: those params would be
+  evaluated with the softmax back on."""
+  del cfg, epoch
+  return not record.get('linear', False)
+
+
 def _memory_net_checks(cfg):
   """Checks shared by the MemN2N families (bAbI and language model)."""
   t, m = cfg.train, cfg.model
+  exact = 'the authors\' fixed-size memory'
   return [
+      (m.get('pe_form', 'sentence') in ('sentence', 'authors'),
+       f"model.pe_form must be 'sentence' or 'authors', got {m.get('pe_form')!r}"),
+      (m.get('time_encoding', 'table') in ('table', 'word'),
+       f"model.time_encoding must be 'table' or 'word', got {m.get('time_encoding')!r}"),
+      (m.get('time_encoding', 'table') == 'table' or (m.tying == 'adjacent' and m.temporal),
+       "model.time_encoding='word' needs adjacent tying and model.temporal=True"),
+      (m.get('mask_empty', True) or t.length_buckets == 1,
+       f'model.mask_empty=False ({exact}) needs train.length_buckets=1'),
+      (t.get('sampling', 'shuffle') in ('shuffle', 'with_replacement'),
+       f"train.sampling must be 'shuffle' or 'with_replacement', got {t.get('sampling')!r}"),
+      (t.get('sampling', 'shuffle') == 'shuffle' or t.length_buckets == 1,
+       "train.sampling='with_replacement' needs train.length_buckets=1"),
+      (t.get('clip', 'global') in ('global', 'per_matrix'),
+       f"train.clip must be 'global' or 'per_matrix', got {t.get('clip')!r}"),
       (m.hops >= 1, f'model.hops must be >= 1, got {m.hops}'),
       (m.tying in ('adjacent', 'layerwise'),
        f"model.tying must be 'adjacent' or 'layerwise', got {m.tying!r}"),
@@ -147,7 +173,7 @@ MEMN2N = register(Family(
     name='memn2n', load=_memn2n_load, init=memn2n.init, terms=_memn2n_terms,
     objective=_memn2n_objective, controls=_memn2n_controls, checks=_memn2n_checks,
     describe=_memn2n_describe, after_epoch=_memn2n_after_epoch,
-    init_record=_memn2n_init_seed_meta, log_fields=_log_fields,
+    init_record=_memn2n_init_seed_meta, log_fields=_log_fields, selects_best=_selects_best,
     describe_model=_describe_model,
     summary_fields=lambda cfg: {'tasks': list(cfg.tasks), 'babi_set': cfg.babi_set},
     seed_fields=_memn2n_seed_fields, test_subsets=_memn2n_test_subsets))

@@ -88,15 +88,51 @@ def position_encoding(length: jax.Array, max_len: int, d: int) -> jax.Array:
   return jnp.where(j <= big_j, l, 0.0)
 
 
-def sentence_weights(tokens: jax.Array, d: int, encoding: str) -> jax.Array | None:
+def pe_terms(tokens: jax.Array, d: int, form: str = 'sentence', pe_len: int = 0
+             ) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """Position encoding as l_kj = a_j + g_k c_j (word j, dimension k): (a, c) <float32>[..., J],
+  g <float32>[d].
+
+  form='sentence' (the paper, §4.1): l_kj = (1 − j/J) − (k/d)(1 − 2j/J), J the sentence's own
+    word count: a_j = 1 − j/J, c_j = 2j/J − 1, g_k = k/d.
+  form='authors' (the authors' released code): l_kj = 1 + 4(k − (d+1)/2)(j − (J+1)/2)/(dJ), J =
+    `pe_len`, one fixed length for every sentence and question (the longest line, + 1 for the
+    time word): a_j = 1, c_j = 4(j − (J+1)/2)/J, g_k = (k − (d+1)/2)/d.
+  Neither a nor c depends on d (the word bags are made without it).
+  """
+  j = jnp.arange(1, tokens.shape[-1] + 1, dtype=jnp.float32)
+  k = jnp.arange(1, d + 1, dtype=jnp.float32)
+  if form == 'sentence':
+    big_j = jnp.maximum((tokens != 0).sum(-1, keepdims=True), 1).astype(jnp.float32)
+    return 1 - j / big_j, 2 * j / big_j - 1, k / d
+  if form == 'authors':
+    if pe_len < tokens.shape[-1]:
+      raise ValueError(f'pe_len {pe_len} is shorter than the {tokens.shape[-1]}-word rows')
+    c = 4 * (j - (pe_len + 1) / 2) / pe_len
+    return (jnp.ones(tokens.shape, jnp.float32), jnp.broadcast_to(c, tokens.shape),
+            (k - (d + 1) / 2) / d)
+  raise ValueError(f"model.pe_form must be 'sentence' or 'authors', got {form!r}")
+
+
+def time_word_weight(d: int, form: str, pe_len: int) -> jax.Array | float:
+  """The position weight of the time word, appended after the last word (position J = pe_len)
+  under form='authors'; 1 otherwise (the paper adds the temporal vectors unweighted)."""
+  if form != 'authors':
+    return 1.0
+  k = jnp.arange(1, d + 1, dtype=jnp.float32)
+  return 1 + 4 * (k - (d + 1) / 2) * ((pe_len - 1) / 2) / (d * pe_len)
+
+
+def sentence_weights(tokens: jax.Array, d: int, encoding: str, form: str = 'sentence',
+                     pe_len: int = 0) -> jax.Array | None:
   """The l_j of every word: <float32>[..., J, d] for 'pe' (zeros at padding), None for 'bow'."""
   if encoding == 'bow':
     return None
   if encoding != 'pe':
     raise ValueError(f"model.encoding must be 'bow' or 'pe', got {encoding!r}")
-  lengths = (tokens != 0).sum(-1)                                     # [...]
-  return jax.vmap(lambda n: position_encoding(n, tokens.shape[-1], d))(
-      lengths.reshape(-1)).reshape(tokens.shape + (d,))               # [..., J, d]
+  a, c, g = pe_terms(tokens, d, form, pe_len)
+  l = a[..., None] + c[..., None] * g                                 # [..., J, d]
+  return jnp.where((tokens != 0)[..., None], l, 0.0)
 
 
 def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str,
@@ -120,13 +156,14 @@ def encode_sentences(emb: jax.Array, tokens: jax.Array, encoding: str,
 ONEHOT_MAX_VOCAB = 1024
 
 
-def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str) -> jax.Array:
+def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str, form: str = 'sentence',
+                  pe_len: int = 0) -> jax.Array:
   """The sentences as weighted word bags, a function of the tokens only (no parameters).
 
-  Position encoding factorises: l_kj = a_j + (k/d)·c_j with a_j = 1 − j/J and c_j = 2j/J − 1,
-  so Σ_j l_kj E[x_j]_k = (Σ_j a_j onehot(x_j)) E + (k/d) ∘ (Σ_j c_j onehot(x_j)) E: two bags of
-  words per sentence, the same for every embedding matrix and every hop. 'bow' has one bag (word
-  counts). The null word (id 0) is in no bag.
+  Position encoding factorises (`pe_terms`): l_kj = a_j + g_k c_j, so Σ_j l_kj E[x_j]_k =
+  (Σ_j a_j onehot(x_j)) E + g_k ∘ (Σ_j c_j onehot(x_j)) E: two bags of words per sentence, the
+  same for every embedding matrix and every hop. 'bow' has one bag (word counts). The null word
+  (id 0) is in no bag.
 
   Args:
     tokens: <int32>[..., J] word ids, 0 = padding.
@@ -136,22 +173,23 @@ def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str) -> jax.Arra
   onehot = jax.nn.one_hot(tokens, vocab_size, dtype=jnp.float32) * (tokens != 0)[..., None]
   if encoding == 'bow':
     return onehot.sum(-2)[..., None, :]
-  big_j = jnp.maximum((tokens != 0).sum(-1, keepdims=True), 1).astype(jnp.float32)   # [..., 1]
-  j = jnp.arange(1, tokens.shape[-1] + 1, dtype=jnp.float32)                          # [J]
-  a, c = 1 - j / big_j, 2 * j / big_j - 1                                             # [..., J]
+  a, c, _ = pe_terms(tokens, 1, form, pe_len)
   return jnp.stack([jnp.einsum('...j,...jv->...v', a, onehot),
                     jnp.einsum('...j,...jv->...v', c, onehot)], -2)
 
 
-def encode_bags(bags: jax.Array, emb: jax.Array) -> jax.Array:
+def encode_bags(bags: jax.Array, emb: jax.Array, g: jax.Array | None = None) -> jax.Array:
   """`encode_sentences` from `sentence_bags`: bags <float32>[..., 1|2, V], emb [..., V, d] (leading
-  axes of emb, e.g. the K + 1 matrices of adjacent tying, go first) -> [<emb lead>, ..., d]."""
+  axes of emb, e.g. the K + 1 matrices of adjacent tying, go first) -> [<emb lead>, ..., d].
+  g <float32>[d]: the per-dimension factor of `pe_terms` (None: k/d, the paper's form)."""
   x = jnp.einsum('...sv,kvd->k...sd', bags, emb.reshape((-1,) + emb.shape[-2:]))
   x = x.reshape(emb.shape[:-2] + x.shape[1:])
   if bags.shape[-2] == 1:
     return x[..., 0, :]
   d = emb.shape[-1]
-  return x[..., 0, :] + (jnp.arange(1, d + 1, dtype=jnp.float32) / d) * x[..., 1, :]
+  if g is None:
+    g = jnp.arange(1, d + 1, dtype=jnp.float32) / d
+  return x[..., 0, :] + g * x[..., 1, :]
 
 
 def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, fraction: float) -> jax.Array:
@@ -204,30 +242,51 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
       switching it does not recompile.
 
   Returns:
-    logits <float32>[V] over the word vocabulary (the null word's at -1e30),
-    attention <float32>[K, M] (per hop, over memory slots; 0 at empty slots).
+    logits <float32>[V] over the word vocabulary (the null word's at -1e30); [V + T] with
+      time_encoding='word', the time words being outputs too (never a target),
+    attention <float32>[K, M] (per hop, over memory slots; 0 at empty slots unless
+      mask_empty=False).
+
+  Switches of the authors' released code (cfg keys; the paper's reading when absent):
+    pe_form='authors'    position encoding with one fixed length J (`pe_terms`);
+    time_encoding='word' the temporal vectors are time WORDS of the same embedding matrices:
+                         weighted by the position encoding at the last position (J), and outputs
+                         of the answer softmax (the matrices' extra rows);
+    mask_empty=False     empty memory slots stay in the attention softmax (with score 0 and
+                         nothing to read), as in the authors' fixed-size memory.
   """
   mem, mask = ex['memory'], ex['memory_mask']
   m_slots = mem.shape[0]
+  form = cfg.get('pe_form', 'sentence')
+  q_len = ex['question'].shape[-1] if 'question' in ex else 0     # the LM has no question
+  pe_len = max(mem.shape[-1], q_len) + int(cfg.temporal)
+  time_word = cfg.get('time_encoding', 'table') == 'word'
+  mask_empty = cfg.get('mask_empty', True)
   noisy = train and cfg.random_noise > 0 and key is not None
   times = noisy_times(key, mask.sum(), m_slots, cfg.random_noise) if noisy else None
   vocab = question_embedding(p, cfg).shape[0]
   bags = vocab <= ONEHOT_MAX_VOCAB
 
+  g = pe_terms(mem, cfg.embed_dim, form, pe_len)[2]
+
   def embed(emb, tokens, weights=None):                    # [..., J] -> [<emb lead>, ..., d]
     if bags:
-      return encode_bags(sentence_bags(tokens, vocab, cfg.encoding), emb)
+      return encode_bags(sentence_bags(tokens, vocab, cfg.encoding, form, pe_len), emb, g)
     if tokens.shape[-1] == 1 and emb.ndim == 2 and cfg.encoding == 'bow':
       # One word per slot (the language model): a slot without a word is an empty, masked
       # slot, so the null word needs no zeroing (one pass less over the [M, d] memory).
       return emb[tokens[..., 0]]
     if emb.ndim == 3:
       return jnp.stack([encode_sentences(e, tokens, cfg.encoding, weights) for e in emb])
+    if weights is None:
+      weights = sentence_weights(tokens, cfg.embed_dim, cfg.encoding, form, pe_len)
     return encode_sentences(emb, tokens, cfg.encoding, weights)
 
   def temporal(table):                                     # [..., T, d] -> [..., M, d]
     if not cfg.temporal:
       return 0.0
+    if time_word:                                          # the time word's position weight
+      table = table * time_word_weight(cfg.embed_dim, form, pe_len)
     if times is None:
       return table[..., :m_slots, :]
     # times = slot + shift, shift in 0..most (the empty memories before it): a mix of `most + 1`
@@ -243,7 +302,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     u = jnp.full((cfg.embed_dim,), 0.1)
   else:
     u = embed(question_embedding(p, cfg), ex['question'])                          # [d]
-  pe = None if bags else sentence_weights(mem, cfg.embed_dim, cfg.encoding)       # [M, J, d]
+  pe = None if bags else sentence_weights(mem, cfg.embed_dim, cfg.encoding, form, pe_len)
 
   # Memory m_i = (word part)_i + T(i), kept as its two parts: the scores uᵀm and the read-out
   # pᵀc are sums of a word term and a temporal term, so the [M, d] sums are never formed (on
@@ -264,16 +323,22 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     scores = m_words @ u                                                            # [M]
     if cfg.temporal:
       scores = scores + m_time @ u
-    soft = jax.nn.softmax(jnp.where(mask, scores, NEG_INF))
-    probs = jnp.where(mask, linear * scores + (1.0 - linear) * soft, 0.0)
+    if mask_empty:
+      soft = jax.nn.softmax(jnp.where(mask, scores, NEG_INF))
+      probs = jnp.where(mask, linear * scores + (1.0 - linear) * soft, 0.0)
+    else:   # an empty slot: no words, no time word, so a zero memory and a score of 0
+      scores = jnp.where(mask, scores, 0.0)
+      probs = linear * scores + (1.0 - linear) * jax.nn.softmax(scores)
     o = probs @ c_words                                                             # [d]
     if cfg.temporal:
-      o = o + probs @ c_time
+      o = o + jnp.where(mask, probs, 0.0) @ c_time
     u = (p['H'] @ u if cfg.tying == 'layerwise' else u) + o
     u = _nonlinear(u, cfg.nonlinearity)
     attention.append(probs)
   logits = u @ output_weights(p, cfg)                                            # [V]
   logits = jnp.where(jnp.arange(logits.shape[-1]) == 0, NEG_INF, logits)  # never the null word
+  if time_word and cfg.temporal:             # Wᵀ = C^K includes its time words' rows
+    logits = jnp.concatenate([logits, u @ p['T'][-1].T])
   return {'logits': logits, 'attention': jnp.stack(attention)}
 
 

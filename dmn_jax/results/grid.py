@@ -10,8 +10,10 @@ from dmn_jax.results.common import add_machine, cell_summary, derived_mark, deri
 
 def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str) -> tuple[str, dict]:
   """Config choices on dev: per task × grid value, dev and test accuracy over seeds."""
+  family = {'memn2n': 'MemN2N', 'dmn_plus': 'DMN+'}.get(
+      cells[0]['config'].get('model_family', 'dmn') if cells else 'dmn', 'DMN')
   lines = [
-      '# DMN on bAbI 1k: config choices (chosen on dev, test shown for the record)',
+      f'# {family} on bAbI 1k: config choices (chosen on dev, test shown for the record)',
       '',
       'Per cell: mean dev accuracy over seeds (each seed at its best-by-dev epoch) — the figure '
       'a choice is made on — then test accuracy of the best-by-dev seed and mean ± std.',

@@ -111,4 +111,8 @@ def memn2n_model(embed_dim: int, hops: int, query: str) -> ml_collections.Config
   m.nonlinearity = 'none'                       # 'none' | 'relu' | 'relu_half'
   m.init_std = 0.1
   m.query = query                               # 'question' (bAbI) | 'constant' (language model)
+  # The paper's reading (defaults here) or the authors' released code (see models/memn2n.py):
+  m.pe_form = 'sentence'                        # 'sentence' (J = own length) | 'authors'
+  m.time_encoding = 'table'                     # 'table' | 'word' (time words, answer outputs)
+  m.mask_empty = True                           # False: empty slots stay in the softmax
   return m
