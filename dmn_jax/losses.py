@@ -31,7 +31,8 @@ def answer_terms(logits: jax.Array, answer: jax.Array, mask: jax.Array, weight: 
 
 
 def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Array,
-               weight: jax.Array, end_pass: bool = False) -> dict[str, jax.Array]:
+               weight: jax.Array, end_pass: bool = False, kind: str = 'softmax'
+               ) -> dict[str, jax.Array]:
   """Gate supervision: pass i's gate softmax over facts targets the i-th supporting fact.
 
   Passes beyond the example's supporting facts (and supports beyond the number of passes) are
@@ -42,6 +43,11 @@ def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Ar
     gate_logits: <float32>[B, T, F] (padded facts at a large negative value; [B, T, F + 1]
       with end_pass);
     supports: <int32>[B, P]; support_mask: <bool>[B, P]; weight: <float32>[B].
+
+  kind='softmax': CE_bi is the cross-entropy of the softmax over the facts (it constrains only
+  the gates' relative scores). kind='bce': CE_bi = Σ_f BCE(σ(logit_f), [f is the target]) over
+  the real facts (padded facts, at a large negative logit, are left out): each sigmoid gate is
+  pushed to 1 on the supporting fact and to 0 elsewhere.
 
   Returns:
     gate_loss_sum: Σ_b weight_b · Σ_i CE_bi over supervised passes,
@@ -57,7 +63,15 @@ def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Ar
   n = min(gate_logits.shape[1], supports.shape[1])
   logits, target = gate_logits[:, :n], supports[:, :n]                     # [B, n, F], [B, n]
   supervised = support_mask[:, :n] & (weight[:, None] > 0)                 # [B, n]
-  ce = optax.softmax_cross_entropy_with_integer_labels(logits, target)     # [B, n]
+  if kind == 'softmax':
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, target)   # [B, n]
+  elif kind == 'bce':
+    real = logits > -1e20                                                  # [B, n, F]
+    onehot = jax.nn.one_hot(target, logits.shape[-1])
+    bce = optax.sigmoid_binary_cross_entropy(jnp.where(real, logits, 0.0), onehot)
+    ce = jnp.sum(jnp.where(real, bce, 0.0), axis=-1)                       # [B, n]
+  else:
+    raise ValueError(f"gate loss kind must be 'softmax' or 'bce', got {kind!r}")
   hit = jnp.argmax(logits, -1) == target
   w = weight[:, None] * supervised
   return {'gate_loss_sum': jnp.sum(w * ce),
@@ -65,14 +79,14 @@ def gate_terms(gate_logits: jax.Array, supports: jax.Array, support_mask: jax.Ar
           'gate_count': jnp.sum(w)}
 
 
-def dmn_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array], end_pass: bool = False
-              ) -> dict[str, jax.Array]:
+def dmn_terms(out: dict[str, jax.Array], batch: dict[str, jax.Array], end_pass: bool = False,
+              gate_loss: str = 'softmax') -> dict[str, jax.Array]:
   """All loss/metric sums of a DMN batch; `count` is the number of real examples;
   `passes_sum` the passes that changed the memory, summed over real examples."""
   w = batch['weight']
   terms = answer_terms(out['answer_logits'], batch['answer'], batch['answer_mask'], w)
   terms.update(gate_terms(out['gate_logits'], batch['supports'], batch['support_mask'], w,
-                          end_pass))
+                          end_pass, gate_loss))
   terms['passes_sum'] = jnp.sum(w * out['passes_used'])
   terms['count'] = jnp.sum(w)
   return terms

@@ -151,12 +151,9 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
       log(f'{head}: done as {same} (same config) ===')
       table()
       continue
-    more = registry.find_more_seeds(c['config'])
-    if more is not None:
-      registry.archive_seed_prefix(more, c['config'], sweep, c['name'])
-      log(f"{head}: done as the first {c['config'].num_seeds} seeds of {more} (same config) ===")
-      table()
-      continue
+    # Never taken from a run of the same config with MORE seeds: seed s beside others is not
+    # bit-identical to seed s beside fewer (the vmapped program's float order depends on the
+    # number of seeds), so its first seeds are not this cell's run.
     log(f"{head} ({c['config'].num_seeds} seeds) ===")
     wd = os.path.join(root, c['name'])
     try:      # another sweep's cell of the same name there: refuse, touching nothing of it

@@ -1,7 +1,8 @@
 """Training and evaluation of the DMN on one bAbI task: `train_and_evaluate(cfg, workdir)`.
 
 All seeds of a config (`seed`, ..., `seed + num_seeds - 1`) train together in one jit-compiled
-program, vmapped over a leading seed axis; seed s trains exactly as it would alone.
+program, vmapped over a leading seed axis; seed s gets the init, batches and dropout it would
+alone (equal to float32 rounding; the float order depends on the number of seeds).
 
 The workdir holds
   config.json     the resolved config (a rerun with a different config is refused)

@@ -45,3 +45,24 @@ def test_answer_accuracy_needs_every_token():
                               jnp.ones(1))
   assert float(full['correct']) == 0 and float(short['correct']) == 1
   assert float(short['answer_loss_sum']) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_per_gate_bce_by_hand():
+  """kind='bce': Σ over real facts of the binary CE of σ(logit) against 1 on the pass's
+  supporting fact, 0 elsewhere; padded facts (logit −1e30) count nowhere."""
+  logits = jnp.array([[[2.0, -1.0, 0.5, -1e30], [0.3, 1.2, -0.4, -1e30]]])        # [1, 2, 4]
+  supports, smask = jnp.array([[2, 0]]), jnp.array([[True, True]])
+  out = losses.gate_terms(logits, supports, smask, jnp.ones(1), kind='bce')
+  sig = lambda x: 1 / (1 + np.exp(-x))
+  want = 0.0
+  for t, target in enumerate((2, 0)):
+    for f in range(3):
+      p = sig(float(logits[0, t, f]))
+      want -= np.log(p) if f == target else np.log(1 - p)
+  assert float(out['gate_loss_sum']) == pytest.approx(want, rel=1e-5)
+  assert float(out['gate_correct']) == 0 and float(out['gate_count']) == 2
+  # All gates at 1 (the saturation the softmax CE allows) is costly under BCE, not under CE.
+  high = jnp.array([[[9.0, 9.0, 9.5, -1e30], [9.5, 9.0, 9.0, -1e30]]])
+  ce = losses.gate_terms(high, supports, smask, jnp.ones(1))['gate_loss_sum']
+  bce = losses.gate_terms(high, supports, smask, jnp.ones(1), kind='bce')['gate_loss_sum']
+  assert float(bce) > 30 and float(ce) < 2.5

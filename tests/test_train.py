@@ -191,7 +191,8 @@ def test_babi_task1_end_to_end(tmp_path):
 
 @pytest.mark.parametrize('buckets', [1, 3])
 def test_seeds_in_one_program_equal_separate_runs(tiny_cfg, tmp_path, buckets):
-  """Seed 1 trained beside seed 0 (vmapped) == seed 1 trained alone: same shuffle, init, dropout."""
+  """Seed 1 trained beside seed 0 (vmapped) == seed 1 trained alone to float rounding (not bit
+  for bit: the float order depends on the number of seeds): same shuffle, init, dropout."""
   tiny_cfg.train.num_epochs = 2
   tiny_cfg.train.length_buckets = buckets
   tiny_cfg.num_seeds = 2
@@ -414,3 +415,22 @@ def test_story_batches_train_and_evaluate_exactly(tiny_cfg, tmp_path):
   from dmn_jax import families
   data, _ = families.of(tiny_cfg).load(tiny_cfg)
   assert 0 < story_rows(tiny_cfg, data) < tiny_cfg.train.batch_size
+
+
+def test_babi_glove_vectors_start_the_embedding(tiny_cfg, tmp_path):
+  """glove=<GloVe text file>: the vocabulary's rows start from its vectors (others random)."""
+  from dmn_jax import families
+  path = tmp_path / 'glove.txt'
+  path.write_text('mary 1 2 3 4\nkitchen 0.5 0.5 0.5 0.5\n')
+  tiny_cfg.glove = str(path)
+  tiny_cfg.model.embed_dim = 4
+  cfg = ml_collections.FrozenConfigDict(tiny_cfg)
+  data, spec = families.of(cfg).load(cfg)
+  table = spec.embed_init
+  np.testing.assert_array_equal(table[spec.vocab.encode(['mary'])[0]], [1, 2, 3, 4])
+  np.testing.assert_array_equal(table[spec.vocab.encode(['kitchen'])[0]], [0.5] * 4)
+  params = train.init_state(cfg, spec, make_optimizer(cfg.train))['params']
+  np.testing.assert_array_equal(params['embed'], table)
+  tiny_cfg.model.gate_loss = 'bce'
+  s = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda m: None)
+  assert s['complete']

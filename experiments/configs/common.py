@@ -62,6 +62,9 @@ def dmn_model(embed_dim: int, hidden: int, passes: int, fact_mode: str, dropout:
   m.end_pass = False                            # learned end-of-passes fact (paper §2.3)
   m.attention = 'gru'                           # 'gru' (paper's modified GRU) | 'softmax'
   m.gate_norm = 'sigmoid'                       # attention-GRU gate: σ (paper) | softmax (DMN+)
+  # Gate supervision's loss (read by the loss, `losses.gate_terms`): 'softmax' (a softmax CE
+  # over the facts' scores) | 'bce' (a binary CE on every sigmoid gate).
+  m.gate_loss = 'softmax'
   m.fact_fusion = 'none'                        # 'none' (paper) | 'bigru' (DMN+ input fusion)
   m.fact_time = False                           # learned recency vectors added to the facts
   m.fact_mode = fact_mode                       # 'sentence' | 'word' (a fact per word)
