@@ -36,7 +36,8 @@ NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': Fal
                     'model.pe_form': 'sentence', 'model.time_encoding': 'table',
                     'model.mask_empty': True, 'train.sampling': 'shuffle', 'train.clip': 'global',
                     'train.lr_decay_offset': 0, 'dev_split': 'stories', 'punctuation': True,
-                    'model.gate_loss': 'softmax', 'glove': '', 'devices': 0}
+                    'model.gate_loss': 'softmax', 'glove': '', 'devices': 0,
+                    'train.anneal_against': 'best'}
 
 
 def write_json(path: str, obj: Any) -> None:

@@ -184,6 +184,21 @@ def test_language_model_lr_rule():
   assert sm['stopped'] and sm['lr'] < 1e-5
 
 
+@pytest.mark.parametrize('against, annealed', [('best', [3, 4, 5]), ('previous', [3, 5])])
+def test_language_model_anneals_against_best_or_previous(against, annealed):
+  """'previous' (the authors' main.lua): lr / 1.5 when the validation cost exceeds 0.9999 x the
+  previous epoch's, even by a hair (epoch 5: 4.3999 > 0.9999 x 4.4); 'best': when it does not
+  beat the best so far."""
+  from experiments.configs import ptb_memn2n
+  cfg = ptb_memn2n.get_config()
+  cfg.train.anneal_against = against
+  fam = families.MEMN2N_LM
+  sm = {**seeds_lib.fresh_record(), **fam.init_record(cfg)}
+  got = [e for e, cost in enumerate([5.0, 4.0, 4.5, 4.4, 4.3999], start=1)
+         if fam.after_epoch(cfg, sm, {'answer_loss': cost}, e)]
+  assert got == annealed
+
+
 def test_memory_buckets_crop_slots_and_train_the_same(memn2n_cfg, tmp_path):
   """With train.length_buckets the memories are cropped to each bucket's slots; a cropped batch
   takes the same step as the full one (empty slots contribute nothing), and a bucketed run

@@ -203,7 +203,7 @@ def _lm_load(cfg):
 
 
 def _lm_init_seed_meta(cfg):
-  return {'lr': float(cfg.train.learning_rate), 'best_dev_cost': 1e30}
+  return {'lr': float(cfg.train.learning_rate), 'best_dev_cost': 1e30, 'prev_dev_cost': 1e30}
 
 
 def _lm_controls(cfg, epoch, seed_meta):
@@ -217,10 +217,18 @@ def _lm_controls(cfg, epoch, seed_meta):
 
 def _lm_after_epoch(cfg, sm, dev_m, epoch):
   """The paper's annealing: lr / 1.5 when the validation cost did not fall; stop below
-  train.min_learning_rate (1e-5)."""
-  del epoch
-  if dev_m['answer_loss'] < sm['best_dev_cost']:
-    sm['best_dev_cost'] = dev_m['answer_loss']
+  train.min_learning_rate (1e-5). train.anneal_against: 'best' (the cost must beat the best so
+  far) | 'previous' (the authors' code: lr / 1.5 when the cost exceeds 0.9999 × the previous
+  epoch's; not after the first epoch)."""
+  cost = dev_m['answer_loss']
+  if cfg.train.get('anneal_against', 'best') == 'previous':
+    prev = sm.get('prev_dev_cost', 1e30)
+    sm['prev_dev_cost'] = cost
+    sm['best_dev_cost'] = min(sm['best_dev_cost'], cost)
+    if epoch <= 1 or cost <= 0.9999 * prev:
+      return ''
+  elif cost < sm['best_dev_cost']:
+    sm['best_dev_cost'] = cost
     return ''
   sm['lr'] /= 1.5
   if sm['lr'] < cfg.train.min_learning_rate:

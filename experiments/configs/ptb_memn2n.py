@@ -39,7 +39,14 @@ def get_config(arg=None):
   c.train.l2_embeddings = 'all'
   c.train.num_epochs = 100                       # a cap: the lr rule stops the run
   c.train.patience = 10 ** 6
-  c.train.select_seed_by = 'dev'
+  # As the authors' code (facebookarchive/MemNN, MemN2N-lang-model/main.lua): an epoch of
+  # floor(words / 128) windows drawn with replacement (the code: ceil), lr / 1.5 when the
+  # validation cost exceeds 0.9999 x the previous epoch's, the params after the last epoch, the
+  # run of lowest validation cost kept (the paper: best of 10 runs; 1 here: CPU budget).
+  c.train.sampling = 'with_replacement'
+  c.train.anneal_against = 'previous'
+  c.train.best_by = 'final'
+  c.train.select_seed_by = 'dev_loss'
   c.train.length_buckets = 1
 
   if a.tiny:
