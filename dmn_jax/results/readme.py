@@ -101,20 +101,40 @@ def _passes(results_dir: str) -> list[str]:
 
 
 def _memn2n(results_dir: str) -> list[str]:
-  d = _load(results_dir, 'babi_memn2n')
-  if d is None:
-    return []
-  s = d['summary']
-  out = [f"**End-To-End Memory Network, bAbI 1k** ({_link('babi_memn2n')}, {_cmd(d)}): per "
-         f"task, PE LS RN: mean test error **{s['mean_error']:.1f}** (paper "
-         f"{s['paper_mean_same_tasks']:.1f}), **{s['failed']}** failed tasks (paper "
-         f"{s['paper_failed_same_tasks']}) over {s['tasks_done']} of {s['tasks_total']} tasks."]
-  joint = [v for v in d.get('variants', []) if v['status'] == 'done']
-  if joint:
-    out[-1] += ' Joint: ' + '; '.join(
-        f"{v['label']} ({'10k' if v['babi_set'] == 'en-10k' else '1k'}) {v['mean_error']:.1f} "
-        f"(paper {v['paper_mean_error']})" for v in joint) + '.'
-  return out
+  out = []
+  for name, label in (('babi_memn2n_authors', "as the authors' code trains it"),
+                      ('babi_memn2n_10k', "10k, as the authors' code trains it"),
+                      ('babi_memn2n', "the paper's reading (superseded by the authors' recipe "
+                                      'once all its cells are in)')):
+    d = _load(results_dir, name)
+    if d is None:
+      continue
+    s = d['summary']
+    if not s.get('tasks_done'):
+      out.append(f"**End-To-End Memory Network, bAbI, {label}** ({_link(name)}): running.")
+      continue
+    paper_mean = s.get('paper_mean_same_tasks')
+    line = (f"**End-To-End Memory Network, bAbI, {label}** ({_link(name)}, {_cmd(d)}): per "
+            f"task, PE LS RN: mean test error **{s['mean_error']:.1f}**"
+            + (f" (paper {paper_mean:.1f})" if paper_mean is not None else '')
+            + f", **{s['failed']}** failed tasks"
+            + (f" (paper {s['paper_failed_same_tasks']})" if paper_mean is not None else '')
+            + f" over {s['tasks_done']} of {s['tasks_total']} tasks.")
+    joint = [v for v in d.get('variants', []) if v['status'] == 'done']
+    if joint:
+      line += ' Joint: ' + '; '.join(
+          f"{v['label']} ({'10k' if v['babi_set'] == 'en-10k' else '1k'}) {v['mean_error']:.1f} "
+          f"(paper {v['paper_mean_error']})" for v in joint) + '.'
+    pending = [v['label'] for v in d.get('variants', []) if v['status'] != 'done']
+    if pending:
+      line += f" Joint cells still running: {len(pending)}."
+    out.append(line)
+  grid = _load(results_dir, 'babi_memn2n_recipe')
+  if grid is not None:
+    done = sum(r['status'] == 'done' for r in grid['rows'])
+    out.append(f"What each recipe item is worth (tasks 16, 4, 6): {_link('babi_memn2n_recipe')} "
+               f"({done} of {len(grid['rows'])} cells).")
+  return ['\n\n'.join(out)] if out else []
 
 
 def _ptb(results_dir: str) -> list[str]:
