@@ -298,8 +298,8 @@ def test_early_stopped_seeds_leave_the_step_and_the_others_train_as_alone(tiny_c
 
   real_update = seeds_lib.early_stopping_update
 
-  def update(sm, dev_m, epoch, patience):
-    improved = real_update(sm, dev_m, epoch, patience)
+  def update(sm, dev_m, epoch, patience, best_by='accuracy'):
+    improved = real_update(sm, dev_m, epoch, patience, best_by)
     if id(sm) not in seen:              # epoch 1 visits the seeds in order
       seen[id(sm)] = order[len(seen)]
     sm['stopped'] = epoch >= stop_at[seen[id(sm)]]
