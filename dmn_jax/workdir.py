@@ -37,7 +37,7 @@ NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': Fal
                     'model.mask_empty': True, 'train.sampling': 'shuffle', 'train.clip': 'global',
                     'train.lr_decay_offset': 0, 'dev_split': 'stories', 'punctuation': True,
                     'model.gate_loss': 'softmax', 'glove': '', 'devices': 0,
-                    'train.anneal_against': 'best'}
+                    'train.anneal_against': 'best', 'model.batch_chunk': 0}
 
 
 def write_json(path: str, obj: Any) -> None:

@@ -1,9 +1,11 @@
 """What every entry point shares: input errors as one paragraph, not a traceback."""
 
+import os
 import sys
 
 from absl import flags, logging
 
+from dmn_jax import config as config_lib
 from dmn_jax.errors import ConfigError, DataError, RunInterrupted
 
 
@@ -36,6 +38,8 @@ def run_cli(fn):
   line that says what happened (and, for Ctrl-C, where the run stopped and how to resume).
   With --num_processes > 1 this process first joins the run at --coordinator."""
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
+  if not os.environ.get('DMN_MALLOC_DEFAULT'):
+    config_lib.keep_freed_memory()
   try:
     if _NUM_PROCESSES.value > 1:
       from dmn_jax import parallel

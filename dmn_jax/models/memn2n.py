@@ -53,10 +53,13 @@ def init(key: jax.Array, cfg, spec) -> Params:
   if cfg.tying == 'adjacent':
     return {'E': normal(next(ks), (k_hops + 1, v, d)), 'T': normal(next(ks), (k_hops + 1, t, d))}
   if cfg.tying == 'layerwise':
-    return {'A': normal(next(ks), (v, d)), 'C': normal(next(ks), (v, d)),
-            'B': normal(next(ks), (v, d)), 'W': normal(next(ks), (d, v)),
-            'T_A': normal(next(ks), (t, d)), 'T_C': normal(next(ks), (t, d)),
-            'H': normal(next(ks), (d, d))}
+    p = {'A': normal(next(ks), (v, d)), 'C': normal(next(ks), (v, d)),
+         'B': normal(next(ks), (v, d)), 'W': normal(next(ks), (d, v)),
+         'T_A': normal(next(ks), (t, d)), 'T_C': normal(next(ks), (t, d)),
+         'H': normal(next(ks), (d, d))}
+    if cfg.query == 'constant':   # no question to embed (the language model): no B to update
+      del p['B']
+    return p
   raise ValueError(f"model.tying must be 'adjacent' or 'layerwise', got {cfg.tying!r}")
 
 
@@ -233,7 +236,7 @@ def _nonlinear(u: jax.Array, kind: str) -> jax.Array:
 
 
 def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, train: bool,
-            linear: jax.Array | float = 0.0) -> dict[str, jax.Array]:
+            linear: jax.Array | float = 0.0, readout: bool = True) -> dict[str, jax.Array]:
   """One example: memory [M, J], memory_mask [M], question [Jq].
 
   Args:
@@ -243,7 +246,9 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
 
   Returns:
     logits <float32>[V] over the word vocabulary (the null word's at -1e30); [V + T] with
-      time_encoding='word', the time words being outputs too (never a target),
+      time_encoding='word', the time words being outputs too (never a target); only with
+      `readout` (`answer_logits` of the state),
+    state <float32>[d] (u after the last hop),
     attention <float32>[K, M] (per hop, over memory slots; 0 at empty slots unless
       mask_empty=False).
 
@@ -264,7 +269,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
   mask_empty = cfg.get('mask_empty', True)
   noisy = train and cfg.random_noise > 0 and key is not None
   times = noisy_times(key, mask.sum(), m_slots, cfg.random_noise) if noisy else None
-  vocab = question_embedding(p, cfg).shape[0]
+  vocab = output_weights(p, cfg).shape[-1]
   bags = vocab <= ONEHOT_MAX_VOCAB
 
   g = pe_terms(mem, cfg.embed_dim, form, pe_len)[2]
@@ -335,17 +340,49 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     u = (p['H'] @ u if cfg.tying == 'layerwise' else u) + o
     u = _nonlinear(u, cfg.nonlinearity)
     attention.append(probs)
+  out = {'state': u, 'attention': jnp.stack(attention)}
+  if readout:
+    out['logits'] = answer_logits(p, u, cfg)
+  return out
+
+
+def answer_logits(p: Params, u: jax.Array, cfg) -> jax.Array:
+  """The answer softmax's logits from the last hop's state u <float32>[d]: <float32>[V] (the
+  null word's at -1e30), [V + T] with time_encoding='word' (time words are outputs too)."""
   logits = u @ output_weights(p, cfg)                                            # [V]
   logits = jnp.where(jnp.arange(logits.shape[-1]) == 0, NEG_INF, logits)  # never the null word
-  if time_word and cfg.temporal:             # Wᵀ = C^K includes its time words' rows
+  if cfg.get('time_encoding', 'table') == 'word' and cfg.temporal:   # Wᵀ = C^K's time rows too
     logits = jnp.concatenate([logits, u @ p['T'][-1].T])
-  return {'logits': logits, 'attention': jnp.stack(attention)}
+  return logits
 
 
 def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *, train: bool,
           linear: jax.Array | float = 0.0) -> dict[str, jax.Array]:
-  """`forward` vmapped over a batch; keys [B] or None."""
+  """`forward` vmapped over a batch; keys [B] or None.
+
+  With cfg.batch_chunk = c > 0 and a batch larger than c, the hops run on chunks of c examples
+  at a time (`lax.map`), so that a chunk's memories stay in the CPU's cache through all hops
+  and their gradient (the language model's [128, 200, 150] memories are 15 MB each: read from
+  DRAM ~14 times a step at batch 128, from cache at 16); the answer softmax still runs on the
+  whole batch. The same function: only the order of floating-point sums changes.
+  """
   ex = {k: batch[k] for k in ('memory', 'memory_mask', 'question') if k in batch}
+  xs = (ex, keys)
+
+  def one(e, k):
+    return forward(p, e, k, cfg, train=train, linear=linear, readout=False)
+
+  batch_size = ex['memory'].shape[0]
+  chunk = cfg.get('batch_chunk', 0)
   if keys is None:
-    return jax.vmap(lambda e: forward(p, e, None, cfg, train=train, linear=linear))(ex)
-  return jax.vmap(lambda e, k: forward(p, e, k, cfg, train=train, linear=linear))(ex, keys)
+    xs, one = ex, lambda e, one=one: one(e, None)
+  else:
+    one = lambda e_k, one=one: one(*e_k)
+  if 0 < chunk < batch_size:
+    # Rematerialised: the backward pass recomputes a chunk's memories (a gather) instead of
+    # keeping all of them (as large as the unchunked step's), equally fast here.
+    out = jax.lax.map(jax.checkpoint(one), xs, batch_size=chunk)
+  else:
+    out = jax.vmap(one)(xs)
+  out['logits'] = jax.vmap(lambda u: answer_logits(p, u, cfg))(out['state'])
+  return out

@@ -118,4 +118,5 @@ def memn2n_model(embed_dim: int, hops: int, query: str) -> ml_collections.Config
   m.pe_form = 'sentence'                        # 'sentence' (J = own length) | 'authors'
   m.time_encoding = 'table'                     # 'table' | 'word' (time words, answer outputs)
   m.mask_empty = True                           # False: empty slots stay in the softmax
+  m.batch_chunk = 0                             # speed only: hops on chunks of this many examples
   return m

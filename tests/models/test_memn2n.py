@@ -255,3 +255,42 @@ def test_forward_equals_the_whole_memory_reference(data, monkeypatch, lm, gather
       got = np.asarray(memn2n.forward(p, ex, None, cfg, train=False, linear=linear)['logits'])
       want = _reference_forward(p, ex, cfg, linear)
       np.testing.assert_allclose(got[1:], want[1:], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize('chunk', [3])
+@pytest.mark.parametrize('tying,noise', [('adjacent', 0.25), ('layerwise', 0.0)])
+def test_batch_chunks_compute_the_same_function(data, chunk, tying, noise):
+  """model.batch_chunk (hops on chunks of examples, rematerialised) changes no output and no
+  gradient: with noise keys, a batch not divisible by the chunk, linear start or softmax."""
+  arrays, spec = data
+  batch = {k: np.asarray(v)[np.arange(10) % len(v)] for k, v in arrays.items()}   # rows repeat
+  keys = jax.random.split(jax.random.PRNGKey(3), 10)
+  for linear in (0.0, 1.0):
+    outs, grads = [], []
+    for c in (0, chunk):
+      cfg = _cfg(tying=tying, random_noise=noise, batch_chunk=c)
+      p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
+
+      def loss(p, cfg=cfg):
+        out = memn2n.apply(p, batch, keys, cfg, train=True, linear=linear)
+        logp = jax.nn.log_softmax(out['logits'])
+        return -jnp.sum(logp[jnp.arange(10), batch['answer']]), out
+      (_, out), g = jax.jit(jax.value_and_grad(loss, has_aux=True))(p)
+      outs.append(out)
+      grads.append(g)
+    for key in ('logits', 'attention', 'state'):
+      np.testing.assert_allclose(outs[1][key], outs[0][key], rtol=1e-5, atol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6), grads[1],
+                 grads[0])
+    assert outs[0]['logits'].shape == (10, spec.vocab_size)
+
+
+def test_constant_query_has_no_question_table(data):
+  """The language model's query is a constant: no B table (nothing to update), the other
+  params as drawn with it (the same init)."""
+  _, spec = data
+  with_b = memn2n.init(jax.random.PRNGKey(0), _cfg(tying='layerwise'), spec)
+  lm = memn2n.init(jax.random.PRNGKey(0), _cfg(tying='layerwise', query='constant'), spec)
+  assert set(with_b) - set(lm) == {'B'}
+  for k in lm:
+    np.testing.assert_array_equal(lm[k], with_b[k])
