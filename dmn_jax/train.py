@@ -24,6 +24,7 @@ them does not recompile.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import time
@@ -130,6 +131,19 @@ def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
     return jax.tree.map(lambda n, o: jnp.where(act, n, o), new, state), terms
 
   return jax.vmap(per_seed, in_axes=(0, 0, 0, 0))
+
+
+def compile_all(lowered: dict) -> dict:
+  """{key: jax lowered program} -> {key: compiled}, compiled side by side on the CPU's cores.
+
+  XLA's compiler releases the GIL, so the programs of a run's length buckets (and its eval
+  step) compile in parallel threads; tracing and lowering stay sequential (they hold it)."""
+  keys = list(lowered)
+  workers = min(len(keys), os.cpu_count() or 1)
+  if workers <= 1:
+    return {k: lowered[k].compile() for k in keys}
+  with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+    return dict(zip(keys, pool.map(lambda k: lowered[k].compile(), keys)))
 
 
 def make_chunk_train_step(seeds_step):
@@ -322,14 +336,15 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
 
   first = first_batch(data['train'], bs, n_seeds, story_rows)
   everyone = np.ones((n_seeds,), bool)
-  compiled = {}
+  lowered = {}
   for j, b in enumerate(buckets):
     batches, act = call_args([batching.crop(first, b)], everyone)
-    compiled[(n_seeds, j)] = jitted.lower(state, batches, lay.state(seed_controls(0)),
-                                          act).compile()
-  eval_step = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
+    lowered[(n_seeds, j)] = jitted.lower(state, batches, lay.state(seed_controls(0)), act)
+  lowered['eval'] = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
       state['params'], lay.eval_batch(jax.tree.map(lambda x: x[0], first)),
-      lay.state(seed_controls(0))).compile()
+      lay.state(seed_controls(0)))
+  compiled = compile_all(lowered)
+  eval_step = compiled.pop('eval')
   compile_seconds = time.perf_counter() - t0
   shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
