@@ -34,6 +34,7 @@ import jax
 import ml_collections
 import numpy as np
 
+from dmn_jax import workdir as workdir_lib
 from dmn_jax.data import babi, babi_memory
 from dmn_jax.data.vocab import PAD_ID, Vocab, tokenize
 from dmn_jax.errors import ConfigError, DataError
@@ -89,7 +90,7 @@ class Model:
       raise ConfigError(f'{source}: a {family!r} model cannot answer story questions '
                         f'(only {FAMILIES})')
     self.family, self.config, self.summary = family, config, summary
-    self.cfg = ml_collections.FrozenConfigDict(config)
+    self.cfg = ml_collections.FrozenConfigDict(workdir_lib.with_neutral_defaults(config))
     self.params = jax.tree.map(np.asarray, params)
     self.vocab = Vocab(tuple(vocab))
     self.shapes = shapes
@@ -265,7 +266,7 @@ def load_workdir(workdir: str) -> Model:
   if family not in FAMILIES:
     raise ConfigError(f'{workdir}: a {family!r} run cannot answer story questions '
                       f'(only {FAMILIES})')
-  cfg = ml_collections.ConfigDict(config)
+  cfg = ml_collections.ConfigDict(workdir_lib.with_neutral_defaults(config))
   params, data, spec = inspect_memory.load_best(cfg, workdir)
   with open(os.path.join(workdir, 'summary.json')) as f:
     summary = json.load(f)

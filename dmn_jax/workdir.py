@@ -40,6 +40,21 @@ NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': Fal
                     'train.anneal_against': 'best', 'model.batch_chunk': 0}
 
 
+def with_neutral_defaults(config: dict) -> dict:
+  """A recorded config (config.json) with every `NEUTRAL_DEFAULTS` key it predates filled in,
+  so code that reads the newer keys runs an older run as it was trained. A key goes in only
+  where its parent block exists (a MemN2N config gets no DMN-only block)."""
+  out = json.loads(json.dumps(config))
+  for key, value in NEUTRAL_DEFAULTS.items():
+    *parents, leaf = key.split('.')
+    node = out
+    for p in parents:
+      node = node.get(p) if isinstance(node, dict) else None
+    if isinstance(node, dict) and leaf not in node:
+      node[leaf] = value
+  return out
+
+
 def write_json(path: str, obj: Any) -> None:
   """Writes `obj` as indented JSON to `path` atomically."""
   write_text(path, json.dumps(obj, indent=1, sort_keys=True) + '\n')

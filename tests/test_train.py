@@ -338,6 +338,16 @@ def test_config_diff_treats_a_later_key_at_its_neutral_default_as_equal():
   assert workdir_lib.config_diff(old, {'model': {'passes': 3}, 'data_dir': '/a'}) == ['model.passes']
 
 
+def test_an_older_config_gets_the_later_keys_at_their_neutral_defaults():
+  old = {'model': {'passes': 2, 'fact_time': True}, 'train': {}, 'data_dir': '/a'}
+  filled = workdir_lib.with_neutral_defaults(old)
+  assert filled['model']['fact_time'] is True                         # recorded values stay
+  assert filled['model']['pe_form'] == 'sentence' and filled['train']['best_by'] == 'accuracy'
+  assert filled['steps_per_call'] == 1 and 'model' not in workdir_lib.with_neutral_defaults({})
+  assert 'pe_form' not in old['model']                                # the input is not changed
+  assert workdir_lib.config_diff(old, filled) == []
+
+
 def test_a_diverged_loss_stops_the_run_naming_epoch_and_step_and_checkpoints_nothing(
     tiny_cfg, tmp_path):
   from dmn_jax.errors import Diverged

@@ -106,17 +106,22 @@ def story_order(n: jax.Array, size: int) -> jax.Array:
   return jnp.where(i < n, n - 1 - i, i)
 
 
-def sentence_encodings(p: Params, memory: jax.Array) -> jax.Array:
+def sentence_encodings(p: Params, memory: jax.Array, form: str = 'sentence') -> jax.Array:
   """The positional-encoding sentence reader: memory <int32>[M, J] -> f <float32>[M, D],
-  f_i = Σ_j l_ij ∘ E[w_ij] (0 for an empty slot)."""
+  f_i = Σ_j l_ij ∘ E[w_ij] (0 for an empty slot).
+
+  form: 'sentence' (the MemN2N paper's l_jd = (1 − j/J) − (d/D)(1 − 2j/J), J the sentence's own
+  length, which DMN+ cites) or 'authors' (the MemN2N authors' code: one J for all sentences,
+  here the padded sentence length; `memn2n.pe_terms`)."""
   emb = p['embed']
+  d, pe_len = emb.shape[-1], memory.shape[-1]
   if emb.shape[0] <= memn2n.ONEHOT_MAX_VOCAB:
     # Two weighted word bags per sentence (`memn2n.sentence_bags`): matmuls, not a gather.
-    bags = memn2n.sentence_bags(memory, emb.shape[0], 'pe')                   # [M, 2, V]
-    d = emb.shape[-1]
-    k = jnp.arange(1, d + 1, dtype=emb.dtype) / d
-    return bags[:, 0] @ emb + k * (bags[:, 1] @ emb)
-  return memn2n.encode_sentences(emb, memory, 'pe')
+    bags = memn2n.sentence_bags(memory, emb.shape[0], 'pe', form, pe_len)     # [M, 2, V]
+    g = memn2n.pe_terms(memory[:1], d, form, pe_len)[2]                       # [D]
+    return bags[:, 0] @ emb + g * (bags[:, 1] @ emb)
+  weights = memn2n.sentence_weights(memory, d, 'pe', form, pe_len)
+  return memn2n.encode_sentences(emb, memory, 'pe', weights)
 
 
 def _dropout(x: jax.Array, key: jax.Array | None, rate: float) -> jax.Array:
@@ -135,7 +140,7 @@ def facts(p: Params, memory: jax.Array, mask: jax.Array, key: jax.Array | None, 
   """
   n = jnp.sum(mask)
   order = story_order(n, mask.shape[0])
-  f = _dropout(sentence_encodings(p, memory), key, cfg.dropout)[order]      # [M, D]
+  f = _dropout(sentence_encodings(p, memory, cfg.pe_form), key, cfg.dropout)[order]      # [M, D]
   fmask = mask[order]                                                        # real first
   if cfg.fusion == 'none':
     return f * fmask[:, None]

@@ -76,6 +76,11 @@ STUDIES = {
     'dmnplus_best_by': ('train.best_by', ('loss', 'accuracy'), {'train': {'patience': 50}},
                         {'tasks': '17,19,15,16,2,3,5,6,7,8,9,10,18', 'table1': True,
                          'run_config': 'babi_dmnplus', 'out': 'results/babi_1k_dmnplus_best_by'}),
+    # DMN+ on 1k, answers only: the MemN2N authors' position encoding (one J for every
+    # sentence) decides MemN2N's task 16 (results/babi_memn2n_recipe.md); the same switch here.
+    'dmnplus_pe_form': ('model.pe_form', ('sentence', 'authors'), {},
+                        {'tasks': '16,9,6,14,15,10,13,7', 'table1': True,
+                         'run_config': 'babi_dmnplus', 'out': 'results/babi_1k_dmnplus_pe_form'}),
     'glove_pm': ('glove', ('', 'kumo'),
                  {**_PAPER_MODEL, 'model': {**_PAPER_MODEL['model'], 'embed_dim': 50},
                   'train': {'l2_embeddings': 'seen'}}, _HARD10),

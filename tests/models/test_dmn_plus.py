@@ -90,6 +90,27 @@ def test_sentence_reader_position_weights_by_hand():
   np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_sentence_reader_authors_form_by_hand():
+  """pe_form='authors': l_jk = 1 + 4(k − (D+1)/2)(j − (J+1)/2)/(DJ), J the padded length for
+  every sentence, by loops; both the bag and the gather paths."""
+  rng = np.random.default_rng(1)
+  v, d = 9, 4
+  emb = rng.normal(size=(v, d)).astype(np.float32)
+  memory = np.array([[3, 5, 2, 0, 0], [7, 0, 0, 0, 0], [0, 0, 0, 0, 0]], np.int32)
+  big_j = memory.shape[1]
+  want = np.zeros((3, d), np.float32)
+  for i, sentence in enumerate(memory):
+    for j, w in enumerate(sentence, start=1):
+      if w:
+        for k in range(1, d + 1):
+          want[i, k - 1] += (1 + 4 * (k - (d + 1) / 2) * (j - (big_j + 1) / 2) / (d * big_j)
+                             ) * emb[w, k - 1]
+  for table in (emb, np.concatenate([emb, rng.normal(size=(2000, d)).astype(np.float32)])):
+    got = dmn_plus.sentence_encodings({'embed': jnp.asarray(table)}, jnp.asarray(memory),
+                                      'authors')
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_story_order_is_its_own_inverse():
   order = np.asarray(dmn_plus.story_order(jnp.asarray(3), 6))
   np.testing.assert_array_equal(order, [2, 1, 0, 3, 4, 5])
