@@ -14,14 +14,14 @@ finished cells and resumes the one in progress. Narrow with `--config.tasks=1-3`
 
 import ml_collections
 
+from experiments.configs import common
+
 # Cheapest first (memory slots x sentence length), the long-story tasks last.
 ORDER = '4,17,19,15,16,1,20,9,11,13,10,12,14,18,6,7,8,5,2,3'
 
 
 def get_config(arg=None):
-  size = arg or '10k'
-  if size not in ('10k', '1k'):
-    raise KeyError(f"babi_dmnplus_sweep argument must be '10k' or '1k', got {arg!r}")
+  size = common.size_arg(arg, '10k', 'babi_dmnplus_sweep')
   c = ml_collections.ConfigDict()
   c.run_config = 'babi_dmnplus'                 # experiments/configs/<run_config>.py
   c.run_arg = '10k' if size == '10k' else ''

@@ -14,6 +14,8 @@ Two processes can share the work: `--config.train_cells='task*'` and `--config.t
 
 import ml_collections
 
+from experiments.configs import common
+
 
 def _variant(rank, label, arg='joint', num_seeds=10, **model):
   return ml_collections.ConfigDict({
@@ -22,9 +24,7 @@ def _variant(rank, label, arg='joint', num_seeds=10, **model):
 
 
 def get_config(arg=None):
-  size = arg or '1k'
-  if size not in ('1k', '10k'):
-    raise KeyError(f"babi_memn2n_sweep argument must be '1k' or '10k', got {arg!r}")
+  size = common.size_arg(arg, '1k', 'babi_memn2n_sweep')
   c = ml_collections.ConfigDict()
   c.run_config = 'babi_memn2n'                 # experiments/configs/<run_config>.py
   c.run_arg = '' if size == '1k' else '10k'

@@ -120,3 +120,11 @@ def memn2n_model(embed_dim: int, hops: int, query: str) -> ml_collections.Config
   m.mask_empty = True                           # False: empty slots stay in the softmax
   m.batch_chunk = 0                             # speed only: hops on chunks of this many examples
   return m
+
+
+def size_arg(arg: str | None, default: str, config_name: str) -> str:
+  """A sweep config's argument: '1k' or '10k' (the bAbI training set), `default` when empty."""
+  size = arg or default
+  if size not in ('1k', '10k'):
+    raise KeyError(f"{config_name} argument must be '1k' or '10k', got {arg!r}")
+  return size
