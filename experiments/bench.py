@@ -53,6 +53,8 @@ SUITE = {
                             STORY),
     'dmn_t1_10k_b128': ('experiments/configs/babi.py:1,10k', 128, 1,
                         'per example no slower than batch 32', {}),
+    'dmn_t1_10k_b128_chunk32': ('experiments/configs/babi.py:1,10k', 128, 1,
+                                'per example no slower than batch 32', {'model.batch_chunk': 32}),
     'dmn_t1_10k_story_b128': ('experiments/configs/babi.py:1,10k', 128, 1, '', STORY),
     'dmn_t3': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', {}),
     'dmn_t3_story': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', STORY),

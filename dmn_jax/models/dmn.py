@@ -42,6 +42,7 @@ import jax
 import jax.numpy as jnp
 
 from dmn_jax.data import Spec
+from dmn_jax.nn.batch import map_examples
 from dmn_jax.nn.gru import gru_cell, gru_init, gru_scan, gru_step
 
 Params = dict[str, Any]
@@ -355,6 +356,7 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
     pick = jax.nn.one_hot(batch['story_row'], rows, dtype=hs_rows.dtype)      # [B, R]
     ex = {k: v for k, v in ex.items() if k not in ('story', 'story_mask')}
     ex['hs'] = jnp.einsum('br,rsh->bsh', pick, hs_rows)                        # [B, S, H]
+  chunk = cfg.get('batch_chunk', 0)
   if keys is None:
-    return jax.vmap(lambda e: fn(e, None))(ex)
-  return jax.vmap(fn)(ex, keys)
+    return map_examples(lambda e: fn(e, None), ex, chunk)
+  return map_examples(lambda e_k: fn(*e_k), (ex, keys), chunk)

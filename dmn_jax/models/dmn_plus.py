@@ -49,6 +49,7 @@ import jax
 import jax.numpy as jnp
 
 from dmn_jax.models import memn2n
+from dmn_jax.nn.batch import map_examples
 from dmn_jax.nn.gru import gru_scan
 
 Params = dict[str, Any]
@@ -240,6 +241,7 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
           ) -> dict[str, jax.Array]:
   """`forward` vmapped over a batch: every array gains a leading B axis; keys [B] or None."""
   ex = {k: batch[k] for k in ('memory', 'memory_mask', 'question')}
+  chunk = cfg.get('batch_chunk', 0)
   if keys is None:
-    return jax.vmap(lambda e: forward(p, e, None, cfg, train=train))(ex)
-  return jax.vmap(lambda e, k: forward(p, e, k, cfg, train=train))(ex, keys)
+    return map_examples(lambda e: forward(p, e, None, cfg, train=train), ex, chunk)
+  return map_examples(lambda e_k: forward(p, *e_k, cfg, train=train), (ex, keys), chunk)

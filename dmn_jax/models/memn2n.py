@@ -35,6 +35,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from dmn_jax.nn.batch import map_examples
+
 Params = dict[str, Any]
 NEG_INF = -1e30
 
@@ -372,17 +374,12 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
   def one(e, k):
     return forward(p, e, k, cfg, train=train, linear=linear, readout=False)
 
-  batch_size = ex['memory'].shape[0]
-  chunk = cfg.get('batch_chunk', 0)
   if keys is None:
     xs, one = ex, lambda e, one=one: one(e, None)
   else:
     one = lambda e_k, one=one: one(*e_k)
-  if 0 < chunk < batch_size:
-    # Rematerialised: the backward pass recomputes a chunk's memories (a gather) instead of
-    # keeping all of them (as large as the unchunked step's), equally fast here.
-    out = jax.lax.map(jax.checkpoint(one), xs, batch_size=chunk)
-  else:
-    out = jax.vmap(one)(xs)
+  # Rematerialised: the backward pass recomputes a chunk's memories (a gather) instead of
+  # keeping all of them (as large as the unchunked step's), equally fast here.
+  out = map_examples(one, xs, cfg.get('batch_chunk', 0), remat=True)
   out['logits'] = jax.vmap(lambda u: answer_logits(p, u, cfg))(out['state'])
   return out

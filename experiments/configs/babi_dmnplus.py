@@ -43,6 +43,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.fusion = 'bigru'                           # 'bigru' (input fusion layer) | 'none'
   c.model.dropout = 0.1                              # drop rate (the paper keeps p = 0.9)
   c.model.pe_form = 'sentence'                       # 'sentence' (MemN2N paper) | 'authors'
+  c.model.batch_chunk = 0                            # speed only: examples a chunk at a time
 
   c.train = common.dmn_train(batch_size=128, num_epochs=256, patience=20, l2=1e-3,
                              gate_supervision=a.supervised, length_buckets=4)

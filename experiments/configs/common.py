@@ -71,6 +71,7 @@ def dmn_model(embed_dim: int, hidden: int, passes: int, fact_mode: str, dropout:
   m.share_question_gru = False
   m.dropout = dropout                           # on word embeddings
   m.head = head                                 # 'answer' (answer GRU) | 'tagging' (per word)
+  m.batch_chunk = 0                             # speed only: examples a chunk at a time
   return m
 
 

@@ -72,6 +72,29 @@ def test_batch_row_equals_single_example(setup):
                                atol=1e-6)
 
 
+def test_batch_chunks_compute_the_same_function(setup):
+  """model.batch_chunk: examples a chunk at a time, with dropout keys in training: the same
+  outputs and gradients as the whole batch."""
+  test, spec, cfg, params = setup
+  n = len(test['story'])
+  keys = jax.random.split(jax.random.PRNGKey(2), n)
+
+  def run(c):
+    c_cfg = ml_collections.ConfigDict(cfg.to_dict())
+    c_cfg.batch_chunk = c
+
+    def loss(p):
+      out = dmn.apply(p, test, keys, c_cfg, train=True)
+      return jnp.sum(out['answer_logits'] ** 2) + jnp.sum(out['gate_logits']), out
+    return jax.value_and_grad(loss, has_aux=True)(params)
+
+  (_, whole), g_whole = run(0)
+  (_, chunked), g = run(n - 1)                 # a chunk of n - 1 and a remainder of 1
+  for k in ('answer_logits', 'gate_logits', 'prediction'):
+    np.testing.assert_allclose(chunked[k], whole[k], rtol=1e-5, atol=1e-5)
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4), g, g_whole)
+
+
 def test_gate_features_nine_blocks():
   h = 3
   c = jnp.array([[1., 2., 3.], [0., -1., 2.]])

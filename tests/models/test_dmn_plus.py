@@ -208,3 +208,24 @@ def test_dropout_only_in_training(setup):
   np.testing.assert_array_equal(a, b)
   c = dmn_plus.forward(params, ex, key, cfg, train=True)['logits']
   assert not np.allclose(a, c)
+
+
+def test_batch_chunks_compute_the_same_function(setup):
+  """model.batch_chunk: examples a chunk at a time (a remainder chunk too), with dropout keys:
+  the same outputs and gradients as the whole batch at once."""
+  test, spec, cfg, params = setup
+  n = len(test['answer'])
+  keys = jax.random.split(jax.random.PRNGKey(2), n)
+
+  def run(c):
+    def loss(p):
+      out = dmn_plus.apply(p, test, keys, _cfg(cfg, batch_chunk=c), train=True)
+      return jnp.sum(jax.nn.log_softmax(out['logits'])[jnp.arange(n), test['answer']]), out
+    return jax.value_and_grad(loss, has_aux=True)(params)
+
+  (_, whole), g_whole = run(0)
+  for c in (1, n - 1):
+    (_, chunked), g = run(c)
+    for k in ('logits', 'gate_logits', 'attention'):
+      np.testing.assert_allclose(chunked[k], whole[k], rtol=1e-5, atol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), g, g_whole)
