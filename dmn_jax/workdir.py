@@ -23,7 +23,7 @@ from dmn_jax import seeds as seeds_lib
 from dmn_jax.errors import ConfigError
 
 # Config fields that may differ when a run is resumed (they do not change what is computed).
-RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard', 'devices')
+RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard', 'devices', 'model.batch_chunk')
 # Config keys added after runs were recorded, with the value that computes what the runs did
 # before the key existed: a recorded config without the key equals a config with this value.
 NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': False,

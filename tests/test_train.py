@@ -336,6 +336,9 @@ def test_config_diff_treats_a_later_key_at_its_neutral_default_as_equal():
   on = {'model': {'passes': 2, 'fact_time': True}, 'data_dir': '/a'}
   assert workdir_lib.config_diff(old, on) == ['model.fact_time']
   assert workdir_lib.config_diff(old, {'model': {'passes': 3}, 'data_dir': '/a'}) == ['model.passes']
+  # Speed only (the same function): a run resumes, and a cell matches, across batch chunks.
+  chunked = {'model': {'passes': 2, 'batch_chunk': 32}, 'data_dir': '/a'}
+  assert workdir_lib.config_diff(old, chunked) == []
 
 
 def test_an_older_config_gets_the_later_keys_at_their_neutral_defaults():
