@@ -11,20 +11,11 @@ Table 4 (`babi_passes.py`, same config, 3 seeds), reused, not trained again. Eve
 the task's config from `experiments/configs/babi.py`.
 """
 
-import ml_collections
+from experiments.configs import common
 
 
 def get_config(arg=None):
   del arg
-  c = ml_collections.ConfigDict()
-  c.run_config = 'babi'                        # experiments/configs/<run_config>.py
-  c.tasks = '7,8'
-  c.num_seeds = 3
-  c.table = 'grid'
-  c.out = 'results/babi_end_pass_dmn'
-  c.cells_dir = 'results/cells/babi_end_pass_dmn'
-  c.grid_key = 'model.end_pass'
-  c.grid_values = (False, True)
-  c.overrides = ml_collections.ConfigDict({'model': {'passes': 5}})
-  c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
-  return c
+  return common.grid_sweep('results/babi_end_pass_dmn', tasks='7,8', grid_key='model.end_pass',
+                           grid_values=(False, True), num_seeds=3,
+                           overrides={'model': {'passes': 5}})

@@ -11,6 +11,8 @@ each task's config from `experiments/configs/babi.py`; a value that wins on dev 
 
 import ml_collections
 
+from experiments.configs import common
+
 # The paper's model: the options beyond it (softmax-normalised gates, recency vectors) off.
 _PAPER_MODEL = {'model': {'gate_norm': 'sigmoid', 'fact_time': False}}
 # The tasks below the paper, 10 seeds, the Table 1 protocol.
@@ -92,18 +94,11 @@ def get_config(arg='fact_fusion'):
   if arg not in STUDIES:
     raise KeyError(f'unknown study {arg!r}; known: {sorted(STUDIES)}')
   key, values, pinned, sweep = (*STUDIES[arg], {}, {})[:4]
-  c = ml_collections.ConfigDict()
-  c.run_config = sweep.get('run_config', 'babi')  # experiments/configs/<run_config>.py
-  c.tasks = sweep.get('tasks', '2,3')
-  c.num_seeds = sweep.get('num_seeds', 3 if sweep.get('table1') else 2)
-  c.table = 'grid'
-  c.out = sweep.get('out', f'results/babi_hard_dmn_{arg}')
-  c.cells_dir = f"results/cells/{sweep.get('out', f'babi_hard_dmn_{arg}').split('/')[-1]}"
-  c.grid_key = key
-  c.grid_values = values
-  c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
   schedule = {} if sweep.get('table1') else {'train': {'num_epochs': 100, 'patience': 25}}
   overrides = ml_collections.ConfigDict(schedule)
   overrides.update(ml_collections.ConfigDict(pinned))    # ConfigDict.update merges nested dicts
-  c.overrides = overrides
-  return c
+  return common.grid_sweep(
+      sweep.get('out', f'results/babi_hard_dmn_{arg}'), tasks=sweep.get('tasks', '2,3'),
+      grid_key=key, grid_values=values,
+      num_seeds=sweep.get('num_seeds', 3 if sweep.get('table1') else 2),
+      run_config=sweep.get('run_config', 'babi'), overrides=overrides.to_dict())

@@ -12,6 +12,8 @@ lowest training error, as in the main table; the dev figures are the file's last
 
 import ml_collections
 
+from experiments.configs import common
+
 # Each item of the recipe: the overrides that set it back to the paper's reading.
 ITEMS = {
     'authors': {},
@@ -33,16 +35,7 @@ ITEMS = {
 
 def get_config(arg=None):
   del arg
-  c = ml_collections.ConfigDict()
-  c.run_config = 'babi_memn2n'
-  c.tasks = '16,4,6'
-  c.num_seeds = 10
-  c.table = 'grid'
-  c.out = 'results/babi_memn2n_recipe'
-  c.cells_dir = 'results/cells/babi_memn2n_recipe'
-  c.grid_key = 'recipe'
-  c.grid_values = tuple(ITEMS)
+  c = common.grid_sweep('results/babi_memn2n_recipe', tasks='16,4,6', grid_key='recipe',
+                        grid_values=tuple(ITEMS), num_seeds=10, run_config='babi_memn2n')
   c.grid_recipes = ml_collections.ConfigDict(ITEMS)
-  c.overrides = ml_collections.ConfigDict()
-  c.train_cells = '*'
   return c

@@ -129,3 +129,23 @@ def size_arg(arg: str | None, default: str, config_name: str) -> str:
   if size not in ('1k', '10k'):
     raise KeyError(f"{config_name} argument must be '1k' or '10k', got {arg!r}")
   return size
+
+
+def grid_sweep(out: str, *, tasks: str, grid_key: str, grid_values: tuple, num_seeds: int,
+               run_config: str = 'babi', table: str = 'grid',
+               overrides: dict | None = None) -> ml_collections.ConfigDict:
+  """A sweep config (`python -m experiments.babi_sweep`) of one grid: `grid_key` over
+  `grid_values` on each task of `tasks`, every other setting the run config's (plus
+  `overrides`); the table goes to `<out>.md/.json`, the finished cells to results/cells/<name>."""
+  c = ml_collections.ConfigDict()
+  c.run_config = run_config                     # experiments/configs/<run_config>.py
+  c.tasks = tasks
+  c.num_seeds = num_seeds
+  c.table = table
+  c.out = out
+  c.cells_dir = f"results/cells/{out.split('/')[-1]}"   # finished cells' summary + config
+  c.grid_key = grid_key
+  c.grid_values = grid_values
+  c.overrides = ml_collections.ConfigDict(overrides or {})
+  c.train_cells = '*'                          # fnmatch pattern: the cells this process trains
+  return c
