@@ -40,6 +40,7 @@ def run_cli(fn):
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   if not os.environ.get('DMN_MALLOC_DEFAULT'):
     config_lib.keep_freed_memory()
+  config_lib.unrolled_cpu_rng()             # the same random bits, without threefry's while loops
   try:
     if _NUM_PROCESSES.value > 1:
       from dmn_jax import parallel
