@@ -369,15 +369,11 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
   whole batch. The same function: only the order of floating-point sums changes.
   """
   ex = {k: batch[k] for k in ('memory', 'memory_mask', 'question') if k in batch}
-  xs = (ex, keys)
-
-  def one(e, k):
-    return forward(p, e, k, cfg, train=train, linear=linear, readout=False)
-
   if keys is None:
-    xs, one = ex, lambda e, one=one: one(e, None)
+    xs, one = ex, lambda e: forward(p, e, None, cfg, train=train, linear=linear, readout=False)
   else:
-    one = lambda e_k, one=one: one(*e_k)
+    xs, one = (ex, keys), lambda e_k: forward(p, *e_k, cfg, train=train, linear=linear,
+                                                readout=False)
   # Rematerialised: the backward pass recomputes a chunk's memories (a gather) instead of
   # keeping all of them (as large as the unchunked step's), equally fast here.
   out = map_examples(one, xs, cfg.get('batch_chunk', 0), remat=True)
