@@ -36,7 +36,7 @@ import ml_collections
 import numpy as np
 import optax
 
-from dmn_jax import checkpoint, config as config_lib, families, metrics, parallel
+from dmn_jax import checkpoint, config as config_lib, families, metrics, parallel, runtime
 from dmn_jax import seeds as seeds_lib
 from dmn_jax import workdir as workdir_lib
 from dmn_jax.data import batching
@@ -251,7 +251,7 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
   """
   cfg = ml_collections.FrozenConfigDict(cfg)
   config_lib.validate(cfg)
-  config_lib.use_compilation_cache(cfg)
+  runtime.use_compilation_cache(cfg)
   family = families.of(cfg)
   data, spec = family.load(cfg)
   log(f'{family.describe(cfg, data, spec)}; seeds {seeds_lib.seeds_of(cfg)}')

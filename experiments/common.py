@@ -5,7 +5,7 @@ import sys
 
 from absl import flags, logging
 
-from dmn_jax import config as config_lib
+from dmn_jax import runtime
 from dmn_jax.errors import ConfigError, DataError, RunInterrupted
 
 
@@ -39,8 +39,8 @@ def run_cli(fn):
   With --num_processes > 1 this process first joins the run at --coordinator."""
   logging.set_verbosity(logging.WARNING)  # orbax logs every save at INFO
   if not os.environ.get('DMN_MALLOC_DEFAULT'):
-    config_lib.keep_freed_memory()
-  config_lib.unrolled_cpu_rng()             # the same random bits, without threefry's while loops
+    runtime.keep_freed_memory()
+  runtime.unrolled_cpu_rng()             # the same random bits, without threefry's while loops
   try:
     if _NUM_PROCESSES.value > 1:
       from dmn_jax import parallel

@@ -56,12 +56,32 @@ def synthetic_task(n_stories=60, seed=0):
   return '\n'.join(lines) + '\n'
 
 
-@pytest.fixture
-def tiny_cfg(tmp_path):
-  """A tiny DMN config on a synthetic task written under tmp_path."""
+def row(arrays: dict, i: int) -> dict:
+  """Example i of a batch of arrays (every leaf indexed on its leading axis)."""
+  return {k: v[i] for k, v in arrays.items()}
+
+
+def with_keys(cfg, **kw):
+  """A copy of the ConfigDict `cfg` with keys set (the original untouched)."""
+  import ml_collections
+  out = ml_collections.ConfigDict(cfg.to_dict())
+  for k, v in kw.items():
+    out[k] = v
+  return out
+
+
+def tiny_task_config(config_module, tmp_path):
+  """`config_module`'s tiny task-1 config (batch 8) on a synthetic task (60 training, 20 test
+  questions) written under tmp_path/data."""
   data = write_task(tmp_path / 'data', task=1, train=synthetic_task(60),
                     test=synthetic_task(20, seed=1))
-  cfg = babi_config.get_config('task=1,tiny')
+  cfg = config_module.get_config('task=1,tiny')
   cfg.data_dir = data
   cfg.train.batch_size = 8
   return cfg
+
+
+@pytest.fixture
+def tiny_cfg(tmp_path):
+  """A tiny DMN config on a synthetic task written under tmp_path."""
+  return tiny_task_config(babi_config, tmp_path)

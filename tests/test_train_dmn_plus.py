@@ -12,16 +12,12 @@ from dmn_jax import families, seeds as seeds_lib, train
 from dmn_jax.data import batching
 from dmn_jax.optim import make_optimizer
 from experiments.configs import babi_dmnplus
-from tests.conftest import synthetic_task, write_task
+from tests.conftest import tiny_task_config
 
 
 @pytest.fixture
 def plus_cfg(tmp_path):
-  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(60),
-                    test=synthetic_task(20, seed=1))
-  cfg = babi_dmnplus.get_config('task=1,tiny')
-  cfg.data_dir = data
-  cfg.train.batch_size = 8
+  cfg = tiny_task_config(babi_dmnplus, tmp_path)
   cfg.compilation_cache = False
   cfg.tensorboard = False
   return cfg

@@ -8,7 +8,7 @@ import pytest
 from dmn_jax import seeds as seeds_lib
 from dmn_jax import families, train
 from experiments.configs import babi_memn2n
-from tests.conftest import synthetic_task, write_task
+from tests.conftest import tiny_task_config, write_task
 
 
 def paper_reading(cfg):
@@ -21,12 +21,7 @@ def paper_reading(cfg):
 
 @pytest.fixture
 def memn2n_cfg(tmp_path):
-  data = write_task(tmp_path / 'data', task=1, train=synthetic_task(60),
-                    test=synthetic_task(20, seed=1))
-  cfg = babi_memn2n.get_config('task=1,tiny')
-  cfg.data_dir = data
-  cfg.train.batch_size = 8
-  return cfg
+  return tiny_task_config(babi_memn2n, tmp_path)
 
 
 def _lines(path):

@@ -342,21 +342,24 @@ def apply(p: Params, batch: dict[str, jax.Array], keys: jax.Array | None, cfg, *
           ) -> dict[str, jax.Array]:
   """`forward` vmapped over a batch: every array gains a leading B axis; keys [B] or None."""
   fn = lambda ex, k: forward(p, ex, k, cfg, train=train)
+  chunk = cfg.get('batch_chunk', 0)
   ex = {k: batch[k] for k in ('story', 'story_mask', 'fact_pos', 'fact_mask', 'question',
                               'question_mask', 'answer', 'support_mask', 'tags') if k in batch}
   if 'story_row' in batch:
     # A story batch (`dmn_jax.data.stories`): story [R, S] rows, each encoded once; question b
     # reads the states of row story_row[b] (a one-hot matmul: its gradient is dense too).
+    # The rows are chunked like the questions (`batch_chunk`).
     rows = batch['story'].shape[0]
-    story_keys = (None if keys is None or not train else
-                  jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys[:rows]))
-    hs_rows = jax.vmap(lambda s, m, k: input_states(p, s, m, k, cfg),
-                       in_axes=(0, 0, None if story_keys is None else 0))(
-                           batch['story'], batch['story_mask'], story_keys)     # [R, S, H]
+    stories = (batch['story'], batch['story_mask'])
+    if keys is None or not train:
+      hs_rows = map_examples(lambda sm: input_states(p, *sm, None, cfg), stories, chunk)
+    else:
+      story_keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(keys[:rows])
+      hs_rows = map_examples(lambda smk: input_states(p, *smk, cfg),
+                             (*stories, story_keys), chunk)                     # [R, S, H]
     pick = jax.nn.one_hot(batch['story_row'], rows, dtype=hs_rows.dtype)      # [B, R]
     ex = {k: v for k, v in ex.items() if k not in ('story', 'story_mask')}
     ex['hs'] = jnp.einsum('br,rsh->bsh', pick, hs_rows)                        # [B, S, H]
-  chunk = cfg.get('batch_chunk', 0)
   if keys is None:
     return map_examples(lambda e: fn(e, None), ex, chunk)
   return map_examples(lambda e_k: fn(*e_k), (ex, keys), chunk)

@@ -139,10 +139,15 @@ def facts(p: Params, memory: jax.Array, mask: jax.Array, key: jax.Array | None, 
   Args:
     memory: <int32>[M, J] sentences, slot order (most recent first); mask: <bool>[M].
   """
-  n = jnp.sum(mask)
-  order = story_order(n, mask.shape[0])
+  order = story_order(jnp.sum(mask), mask.shape[0])
+  return _story_facts(p, memory, order, mask[order], key, cfg)
+
+
+def _story_facts(p: Params, memory: jax.Array, order: jax.Array, fmask: jax.Array,
+                 key: jax.Array | None, cfg) -> jax.Array:
+  """`facts` given the slot -> story permutation `order` <int32>[M] and the story-order mask
+  `fmask` <bool>[M] (real facts first)."""
   f = _dropout(sentence_encodings(p, memory, cfg.pe_form), key, cfg.dropout)[order]      # [M, D]
-  fmask = mask[order]                                                        # real first
   if cfg.fusion == 'none':
     return f * fmask[:, None]
   h0 = jnp.zeros((cfg.hidden,))
@@ -215,10 +220,9 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *,
   """
   drop = jax.random.split(key) if (train and key is not None) else (None, None)
   mask = ex['memory_mask']
-  f = facts(p, ex['memory'], mask, drop[0], cfg)                             # [M, H] story order
-  n = jnp.sum(mask)
-  order = story_order(n, mask.shape[0])
-  fmask = mask[order]
+  order = story_order(jnp.sum(mask), mask.shape[0])
+  fmask = mask[order]                                                        # real first
+  f = _story_facts(p, ex['memory'], order, fmask, drop[0], cfg)              # [M, H] story order
   q = question_vector(p, ex['question'])                                     # [H]
   pre = gate_precompute(p['gate'], f, q)                                     # [M, H]
 

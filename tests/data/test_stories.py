@@ -68,15 +68,18 @@ def test_story_batch_layout(tiny):
   np.testing.assert_array_equal(b['question'], arrays['question'][[2, 3, 0, 1]])
 
 
-@pytest.mark.parametrize('fact_time,fusion', [(False, 'none'), (True, 'bigru')])
-def test_story_batches_give_the_ordinary_outputs_and_gradients(tmp_path, fact_time, fusion):
+@pytest.mark.parametrize('fact_time,fusion,chunk', [(False, 'none', 0), (True, 'bigru', 0),
+                                                     (False, 'none', 4)])
+def test_story_batches_give_the_ordinary_outputs_and_gradients(tmp_path, fact_time, fusion, chunk):
   """Facts, gates, answers, loss and every gradient equal those of ordinary batches of the same
-  questions (no dropout: with dropout the masks are drawn per story, not per question)."""
+  questions (no dropout: with dropout the masks are drawn per story, not per question); also
+  with `batch_chunk` (story rows and questions a chunk at a time, remainders included)."""
   d = write_task(tmp_path, train=synthetic_task(12), test=synthetic_task(12, seed=1))
   data, spec = babi.load_task(d, 1, dev_fraction=0.0)
   cfg = babi_config.get_config('tiny')
   cfg.model.dropout = 0.0
   cfg.model.fact_time, cfg.model.fact_fusion = fact_time, fusion
+  cfg.model.batch_chunk = chunk
   fam = families.of(cfg)
   params = fam.init(jax.random.PRNGKey(0), cfg.model, spec)
   arrays = data['train']

@@ -7,7 +7,7 @@ import pytest
 from dmn_jax.data import babi
 from dmn_jax.models import dmn
 from experiments.configs import babi as babi_config
-from tests.conftest import TINY_TRAIN, write_task
+from tests.conftest import TINY_TRAIN, row, with_keys, write_task
 
 
 @pytest.fixture(scope='module')
@@ -17,10 +17,6 @@ def setup(tmp_path_factory):
   cfg = babi_config.get_config('tiny').model
   params = dmn.init(jax.random.PRNGKey(0), cfg, spec)
   return data['test'], spec, cfg, params
-
-
-def _row(arrays, i):
-  return {k: v[i] for k, v in arrays.items()}
 
 
 def _pad(ex, extra_tokens=0, extra_facts=0, extra_q=0):
@@ -53,7 +49,7 @@ def test_padding_changes_nothing(setup, attention, gate_norm, fusion):
   cfg.fact_time = fusion == 'time'
   if fusion != 'none':
     params = dmn.init(jax.random.PRNGKey(0), cfg, spec)
-  ex = _row(test, 3)
+  ex = row(test, 3)
   a = dmn.forward(params, ex, None, cfg, train=False)
   b = dmn.forward(params, _pad(ex, 5, 3, 2), None, cfg, train=False)
   np.testing.assert_allclose(a['answer_logits'], b['answer_logits'], rtol=1e-5, atol=1e-6)
@@ -67,7 +63,7 @@ def test_batch_row_equals_single_example(setup):
   test, spec, cfg, params = setup
   batched = dmn.apply(params, test, None, cfg, train=False)
   for i in range(len(test['story'])):
-    single = dmn.forward(params, _row(test, i), None, cfg, train=False)
+    single = dmn.forward(params, row(test, i), None, cfg, train=False)
     np.testing.assert_allclose(batched['answer_logits'][i], single['answer_logits'], rtol=1e-5,
                                atol=1e-6)
 
@@ -155,7 +151,7 @@ def test_teacher_forcing_only_in_training(setup):
   test, spec, cfg, params = setup
   cfg = ml_collections.ConfigDict(cfg.to_dict())
   cfg.dropout = 0.0
-  ex = _row(test, 3)                                  # multi-token answer (A = 3)
+  ex = row(test, 3)                                  # multi-token answer (A = 3)
   other = dict(ex, answer=np.array([5, 6, 7], np.int32))
   # Evaluation decodes greedily: the gold answer is never read.
   a = dmn.forward(params, ex, None, cfg, train=False)
@@ -172,22 +168,15 @@ def test_word_fact_mode(setup):
   test, spec, cfg, params = setup
   cfg = ml_collections.ConfigDict(cfg.to_dict())
   cfg.fact_mode = 'word'
-  out = dmn.forward(params, _row(test, 0), None, cfg, train=False)
+  out = dmn.forward(params, row(test, 0), None, cfg, train=False)
   assert out['gate_logits'].shape == (cfg.passes, spec.max_story_tokens)
   assert np.array_equal(out['fact_mask'], test['story_mask'][0])
 
 
-def _with(cfg, **kw):
-  cfg = ml_collections.ConfigDict(cfg.to_dict())
-  for k, v in kw.items():
-    cfg[k] = v
-  return cfg
-
-
 def test_zero_passes_answers_from_the_input_module(setup):
   test, spec, cfg, params = setup
-  cfg0 = _with(cfg, passes=0, dropout=0.0)
-  ex = _row(test, 0)
+  cfg0 = with_keys(cfg, passes=0, dropout=0.0)
+  ex = row(test, 0)
   out = dmn.forward(params, ex, None, cfg0, train=False)
   assert out['gate_logits'].shape == (0, spec.max_facts) and int(out['passes_used']) == 0
   # The answer starts from the input GRU's state after the last real word...
@@ -209,26 +198,26 @@ def test_zero_passes_answers_from_the_input_module(setup):
 
 def test_end_pass_freezes_the_memory_after_the_gold_stop(setup):
   test, spec, cfg, _ = setup
-  cfg3 = _with(cfg, passes=3, end_pass=True, dropout=0.0)
+  cfg3 = with_keys(cfg, passes=3, end_pass=True, dropout=0.0)
   params = dmn.init(jax.random.PRNGKey(1), cfg3, spec)
   assert params['end_fact'].shape == (cfg.hidden,)
-  ex = _row(test, 0)                              # one supporting fact: stop at pass index 1
+  ex = row(test, 0)                              # one supporting fact: stop at pass index 1
   assert ex['support_mask'].sum() == 1
   out3 = dmn.forward(params, ex, jax.random.PRNGKey(0), cfg3, train=True)
   assert out3['gate_logits'].shape == (3, spec.max_facts + 1)    # + the end fact
   assert int(out3['passes_used']) == 1
-  out1 = dmn.forward(params, ex, jax.random.PRNGKey(0), _with(cfg3, passes=1), train=True)
+  out1 = dmn.forward(params, ex, jax.random.PRNGKey(0), with_keys(cfg3, passes=1), train=True)
   np.testing.assert_allclose(out3['answer_logits'], out1['answer_logits'], rtol=1e-5, atol=1e-6)
   # Without the end fact the two later passes change the memory, hence the answer.
-  plain = dmn.forward(params, ex, jax.random.PRNGKey(0), _with(cfg3, end_pass=False), train=True)
+  plain = dmn.forward(params, ex, jax.random.PRNGKey(0), with_keys(cfg3, end_pass=False), train=True)
   assert not np.allclose(plain['answer_logits'], out1['answer_logits'])
 
 
 def test_end_pass_at_evaluation_stops_where_the_gate_picks_the_end(setup):
   test, spec, cfg, _ = setup
-  cfg3 = _with(cfg, passes=3, end_pass=True)
+  cfg3 = with_keys(cfg, passes=3, end_pass=True)
   params = dmn.init(jax.random.PRNGKey(1), cfg3, spec)
-  ex = _row(test, 0)
+  ex = row(test, 0)
   out = dmn.forward(params, ex, None, cfg3, train=False)
   picks = np.argmax(np.asarray(out['gate_logits']), -1)
   end = spec.max_facts
@@ -238,10 +227,10 @@ def test_end_pass_at_evaluation_stops_where_the_gate_picks_the_end(setup):
 
 def test_bigru_fusion_lets_a_fact_see_later_facts(setup):
   test, spec, cfg, _ = setup
-  cfgf = _with(cfg, fact_fusion='bigru')
+  cfgf = with_keys(cfg, fact_fusion='bigru')
   params = dmn.init(jax.random.PRNGKey(2), cfgf, spec)
   assert 'fusion_gru' in params and 'fusion_gru' not in dmn.init(jax.random.PRNGKey(2), cfg, spec)
-  ex = _row(test, 3)
+  ex = row(test, 3)
   n = int(ex['fact_mask'].sum())
   assert n >= 2
   # Change the words of the LAST sentence only: with fusion the FIRST pass's gate on the first
@@ -251,7 +240,7 @@ def test_bigru_fusion_lets_a_fact_see_later_facts(setup):
   story[last_start:int(ex['fact_pos'][n - 1])] = (story[last_start:int(ex['fact_pos'][n - 1])]
                                                    + 1) % spec.vocab_size
   other = dict(ex, story=story)
-  for c, changes in ((cfgf, True), (_with(cfg, fact_fusion='none'), False)):
+  for c, changes in ((cfgf, True), (with_keys(cfg, fact_fusion='none'), False)):
     p = dmn.init(jax.random.PRNGKey(2), c, spec)
     a = dmn.forward(p, ex, None, c, train=False)['gate_logits'][0, 0]
     b = dmn.forward(p, other, None, c, train=False)['gate_logits'][0, 0]
@@ -260,16 +249,16 @@ def test_bigru_fusion_lets_a_fact_see_later_facts(setup):
 
 def test_fact_time_marks_recency(setup):
   test, spec, cfg, _ = setup
-  cfgt = _with(cfg, fact_time=True)
+  cfgt = with_keys(cfg, fact_time=True)
   params = dmn.init(jax.random.PRNGKey(3), cfgt, spec)
   assert params['fact_time'].shape == (spec.max_facts, cfg.hidden)
-  ex = _row(test, 3)
+  ex = row(test, 3)
   n = int(ex['fact_mask'].sum())
   # With all recency vectors equal the encoding changes nothing but a shift of every fact;
   # distinct vectors change the gates, and the LATEST fact always gets row 0.
   flat = dict(params, fact_time=jnp.zeros_like(params['fact_time']))
   a = dmn.forward(flat, ex, None, cfgt, train=False)
-  b = dmn.forward(flat, ex, None, _with(cfg, fact_time=False), train=False)
+  b = dmn.forward(flat, ex, None, with_keys(cfg, fact_time=False), train=False)
   np.testing.assert_allclose(a['answer_logits'], b['answer_logits'], rtol=1e-5, atol=1e-6)
   only_latest = dict(params, fact_time=jnp.zeros_like(params['fact_time']).at[0].set(5.0))
   c = dmn.forward(only_latest, ex, None, cfgt, train=False)
@@ -287,7 +276,7 @@ def _tagging_setup(passes=1, fusion='bigru'):
   arrays = text.encode(sents, [[tag_of[w] for w in s] for s in sents], vocab,
                        vocab.encode(['<tag>'])[0], 6, tagging=True)
   spec = text.TextSpec(vocab=vocab, answers=('DT', 'NN', 'VB'), max_story_tokens=6)
-  cfg = _with(pos_config.get_config('ud_ewt,tiny').model, passes=passes, fact_fusion=fusion)
+  cfg = with_keys(pos_config.get_config('ud_ewt,tiny').model, passes=passes, fact_fusion=fusion)
   return arrays, spec, cfg, dmn.init(jax.random.PRNGKey(3), cfg, spec)
 
 

@@ -1,6 +1,5 @@
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import pytest
 
@@ -8,7 +7,7 @@ from dmn_jax.data import babi_memory
 from dmn_jax.models import dmn_plus
 from dmn_jax.nn.gru import gru_cell
 from experiments.configs import babi_dmnplus as dmnplus_config
-from tests.conftest import TINY_TRAIN, write_task
+from tests.conftest import TINY_TRAIN, row, with_keys, write_task
 
 
 @pytest.fixture(scope='module')
@@ -18,17 +17,6 @@ def setup(tmp_path_factory):
   cfg = dmnplus_config.get_config('tiny').model
   params = dmn_plus.init(jax.random.PRNGKey(0), cfg, spec)
   return data['test'], spec, cfg, params
-
-
-def _row(arrays, i):
-  return {k: v[i] for k, v in arrays.items()}
-
-
-def _cfg(cfg, **kw):
-  c = ml_collections.ConfigDict(cfg.to_dict())
-  for k, v in kw.items():
-    c[k] = v
-  return c
 
 
 def test_shapes_and_attention_sums_to_one(setup):
@@ -46,9 +34,9 @@ def test_shapes_and_attention_sums_to_one(setup):
 def test_padding_changes_nothing(setup, fusion):
   """More empty memory slots, longer padded sentences and questions: the same outputs."""
   test, spec, cfg, params = setup
-  cfg = _cfg(cfg, fusion=fusion)
+  cfg = with_keys(cfg, fusion=fusion)
   params = dmn_plus.init(jax.random.PRNGKey(1), cfg, spec)
-  ex = _row(test, 3)
+  ex = row(test, 3)
   padded = {'memory': np.pad(ex['memory'], ((0, 4), (0, 3))),
             'memory_mask': np.pad(ex['memory_mask'], (0, 4)),
             'question': np.pad(ex['question'], (0, 2))}
@@ -64,7 +52,7 @@ def test_batch_row_equals_single_example(setup):
   test, spec, cfg, params = setup
   batched = dmn_plus.apply(params, test, None, cfg, train=False)
   for i in range(len(test['answer'])):
-    single = dmn_plus.forward(params, _row(test, i), None, cfg, train=False)
+    single = dmn_plus.forward(params, row(test, i), None, cfg, train=False)
     np.testing.assert_allclose(batched['logits'][i], single['logits'], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(batched['attention'][i], single['attention'], atol=1e-6)
 
@@ -121,7 +109,7 @@ def test_fusion_layer_two_directions_by_hand(setup):
   """Facts in story order = forward GRU (oldest → newest) + backward GRU (newest → oldest),
   each run step by step here over the real sentences only."""
   test, spec, cfg, params = setup
-  ex = _row(test, 3)
+  ex = row(test, 3)
   n = int(ex['memory_mask'].sum())
   f = np.asarray(dmn_plus.sentence_encodings(params, ex['memory']))[:n][::-1]   # oldest first
   h = np.zeros(cfg.hidden, np.float32)
@@ -144,7 +132,7 @@ def test_fusion_layer_two_directions_by_hand(setup):
   got2 = dmn_plus.facts(params, changed['memory'], ex['memory_mask'], None, cfg)
   assert not np.allclose(got[0], got2[0])
   # ... which it cannot without the fusion layer.
-  cfg_none = _cfg(cfg, fusion='none')
+  cfg_none = with_keys(cfg, fusion='none')
   p_none = dmn_plus.init(jax.random.PRNGKey(0), cfg_none, spec)
   a = dmn_plus.facts(p_none, ex['memory'], ex['memory_mask'], None, cfg_none)
   b = dmn_plus.facts(p_none, changed['memory'], ex['memory_mask'], None, cfg_none)
@@ -187,7 +175,7 @@ def test_memory_update_untied_per_pass(setup):
   test, spec, cfg, params = setup
   assert params['memory']['W'].shape == (cfg.passes, 3 * cfg.hidden, cfg.hidden)
   # Changing pass 2's weights changes the answer; they are not shared with pass 1.
-  ex = _row(test, 1)
+  ex = row(test, 1)
   a = dmn_plus.forward(params, ex, None, cfg, train=False)['logits']
   p2 = jax.tree.map(lambda x: x, params)
   p2['memory'] = dict(params['memory'], W=params['memory']['W'].at[1].multiply(2.0))
@@ -200,8 +188,8 @@ def test_memory_update_untied_per_pass(setup):
 
 def test_dropout_only_in_training(setup):
   test, spec, cfg, params = setup
-  cfg = _cfg(cfg, dropout=0.5)
-  ex = _row(test, 0)
+  cfg = with_keys(cfg, dropout=0.5)
+  ex = row(test, 0)
   key = jax.random.PRNGKey(3)
   a = dmn_plus.forward(params, ex, key, cfg, train=False)['logits']
   b = dmn_plus.forward(params, ex, None, cfg, train=False)['logits']
@@ -219,7 +207,7 @@ def test_batch_chunks_compute_the_same_function(setup):
 
   def run(c):
     def loss(p):
-      out = dmn_plus.apply(p, test, keys, _cfg(cfg, batch_chunk=c), train=True)
+      out = dmn_plus.apply(p, test, keys, with_keys(cfg, batch_chunk=c), train=True)
       return jnp.sum(jax.nn.log_softmax(out['logits'])[jnp.arange(n), test['answer']]), out
     return jax.value_and_grad(loss, has_aux=True)(params)
 

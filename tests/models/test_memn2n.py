@@ -6,7 +6,7 @@ import pytest
 
 from dmn_jax.data import babi_memory
 from dmn_jax.models import memn2n
-from tests.conftest import TINY_TRAIN, write_task
+from tests.conftest import TINY_TRAIN, row, write_task
 
 
 def _cfg(**kw):
@@ -22,10 +22,6 @@ def data(tmp_path_factory):
   d = write_task(tmp_path_factory.mktemp('m'), train=TINY_TRAIN)
   arrays, spec = babi_memory.load_tasks(d, [1], dev_fraction=0.0, memory_size=6)
   return arrays['train'], spec
-
-
-def _row(a, i):
-  return {k: v[i] for k, v in a.items()}
 
 
 def test_position_encoding_is_the_closed_form():
@@ -51,7 +47,7 @@ def test_null_symbol_contributes_nothing(data):
   arrays, spec = data
   cfg = _cfg()
   p = memn2n.init(jax.random.PRNGKey(0), cfg, spec)
-  ex = _row(arrays, 1)
+  ex = row(arrays, 1)
   out = memn2n.forward(p, ex, None, cfg, train=False)
   # Any value in the null word's rows changes nothing.
   p2 = dict(p, E=p['E'].at[:, 0].set(100.0))
@@ -105,8 +101,8 @@ def test_layerwise_tying_shares_a_and_c_across_hops(data):
   g = _used(p, cfg, spec, arrays)
   assert all(float(jnp.abs(v).sum()) > 0 for v in jax.tree.leaves(g))
   # H enters: a different H changes the answer.
-  out = memn2n.forward(p, _row(arrays, 1), None, cfg, train=False)
-  out_h = memn2n.forward(dict(p, H=jnp.eye(8)), _row(arrays, 1), None, cfg, train=False)
+  out = memn2n.forward(p, row(arrays, 1), None, cfg, train=False)
+  out_h = memn2n.forward(dict(p, H=jnp.eye(8)), row(arrays, 1), None, cfg, train=False)
   assert not np.allclose(out['logits'], out_h['logits'])
 
 
@@ -146,7 +142,7 @@ def test_random_noise_times_are_sorted_distinct_and_spread():
 
 def test_temporal_encoding_breaks_ties_of_equal_sentences(data):
   arrays, spec = data
-  ex = _row(arrays, 1)
+  ex = row(arrays, 1)
   same = dict(ex, memory=np.where(ex['memory_mask'][:, None], ex['memory'][0][None], 0))
   for temporal, distinct in ((False, False), (True, True)):
     cfg = _cfg(temporal=temporal)
@@ -250,7 +246,7 @@ def test_forward_equals_the_whole_memory_reference(data, monkeypatch, lm, gather
     cfg = _cfg()
   p = memn2n.init(jax.random.PRNGKey(4), cfg, spec)
   for i in range(3):
-    ex = _row(arrays, i)
+    ex = row(arrays, i)
     for linear in (0.0, 1.0):
       got = np.asarray(memn2n.forward(p, ex, None, cfg, train=False, linear=linear)['logits'])
       want = _reference_forward(p, ex, cfg, linear)

@@ -1,16 +1,18 @@
-"""config.unrolled_cpu_rng: the same random bits as JAX's default CPU lowering."""
+"""dmn_jax/runtime.py: the unrolled CPU PRNG draws the same bits; the compilation cache's place."""
 
 import subprocess
 import sys
 
 import numpy as np
 
+from dmn_jax import runtime
+
 _DRAW = r'''
 import sys
 import jax, jax.numpy as jnp, numpy as np
-from dmn_jax import config
+from dmn_jax import runtime
 if sys.argv[1] == '1':
-  assert config.unrolled_cpu_rng()
+  assert runtime.unrolled_cpu_rng()
 keys = jax.random.split(jax.random.PRNGKey(7), 4)
 
 @jax.jit
@@ -39,3 +41,20 @@ def test_unrolled_lowering_draws_the_same_bits(tmp_path):
   assert loops == ['True', 'False']              # rolled rounds by default, none unrolled
   np.testing.assert_array_equal(files[0], files[1])
   assert files[0].std() > 0
+
+
+def test_compilation_cache_goes_to_dmn_cache_dir(tmp_path, monkeypatch):
+  import jax
+  import ml_collections
+  monkeypatch.setenv('DMN_CACHE_DIR', str(tmp_path))
+  assert runtime.cache_dir() == str(tmp_path / 'xla')
+  before = jax.config.jax_compilation_cache_dir
+  try:
+    jax.config.update('jax_compilation_cache_dir', None)
+    runtime.use_compilation_cache(ml_collections.ConfigDict({'compilation_cache': False}))
+    assert jax.config.jax_compilation_cache_dir is None     # off: nothing set
+    runtime.use_compilation_cache(ml_collections.ConfigDict({'compilation_cache': True}))
+    assert jax.config.jax_compilation_cache_dir == str(tmp_path / 'xla')
+    assert (tmp_path / 'xla').is_dir()
+  finally:
+    jax.config.update('jax_compilation_cache_dir', before)
