@@ -7,6 +7,7 @@ import pytest
 
 from dmn_jax import results, sweep
 from dmn_jax.results.registry import Registry
+from dmn_jax.results import table1 as table1_results
 from dmn_jax.errors import ConfigError
 from experiments.configs import babi as babi_config
 from experiments.configs import babi_end_pass, babi_hard, babi_passes, babi_sweep
@@ -321,3 +322,67 @@ def test_a_retrained_cell_keeps_its_old_run_as_superseded(tmp_path, monkeypatch)
     assert json.load(f)['train']['gate_weight'] == 5.0
   with open(derived) as f:
     assert json.load(f)['derived_from'] == old                   # still names its real source
+
+
+def test_paper_model_study_is_the_table1_row_with_the_papers_gates():
+  """babi_hard.py:paper_model: tasks 2 and 3's Table 1 configs with sigmoid gates and no
+  recency vectors, nothing else changed (seed count included)."""
+  table1 = {c['task']: json.loads(c['config'].to_json_best_effort())
+            for c in sweep.make_cells(babi_sweep.get_config(), babi_config.get_config)}
+  cells = sweep.make_cells(babi_hard.get_config('paper_model'), babi_config.get_config)
+  assert sorted(c['task'] for c in cells) == [2, 3]
+  for c in cells:
+    got = json.loads(c['config'].to_json_best_effort())
+    assert sweep.workdir_lib.config_diff(table1[c['task']], got, ()) == [
+        'model.fact_time', 'model.gate_norm']
+    assert table1_results.beyond_paper(table1[c['task']]) and not table1_results.beyond_paper(got)
+
+
+def _archive(root, sweep_name, cell, config, dev, test, family='dmn'):
+  d = os.path.join(root, sweep_name, cell)
+  os.makedirs(d)
+  seeds = [{'seed': i, 'dev_accuracy': a, 'test_accuracy': b, 'epochs_run': 10}
+           for i, (a, b) in enumerate(zip(dev, test))]
+  best = max(range(len(dev)), key=lambda i: dev[i])
+  summary = {'task': 1, 'babi_set': 'en', 'model_family': family, 'num_seeds': len(dev),
+             'complete': True, 'seeds': seeds, 'test_accuracy': test[best], 'dev_accuracy': dev[best], 'seed': best}
+  sweep.workdir_lib.write_json(os.path.join(d, 'summary.json'), summary)
+  sweep.workdir_lib.write_json(os.path.join(d, 'config.json'), config)
+
+
+def test_two_columns_choose_on_dev_within_the_papers_options(tmp_path):
+  """Paper model: the best dev mean among runs with only the paper's options; ours best: among
+  all; a config counts by its largest run; fewer than 3 seeds is no candidate; test accuracy
+  never decides."""
+  row = {'babi_set': 'en', 'model': {'gate_norm': 'sigmoid', 'fact_time': False, 'dropout': 0.1},
+         'num_seeds': 5}
+  root = str(tmp_path / 'cells')
+  _archive(root, 'table', 'task01', row, [.90] * 5, [.91] * 5)                 # the row
+  _archive(root, 'study', 'task01_small', {**row, 'num_seeds': 3}, [.99] * 3, [.2] * 3)
+  drop = {**row, 'model': {**row['model'], 'dropout': 0.3}, 'num_seeds': 3}
+  _archive(root, 'study', 'task01_drop', drop, [.93] * 3, [.5] * 3)           # paper's options
+  soft = {**row, 'model': {**row['model'], 'gate_norm': 'softmax'}, 'num_seeds': 3}
+  _archive(root, 'study', 'task01_soft', soft, [.95] * 3, [.4] * 3)           # beyond the paper
+  two = {**row, 'model': {**row['model'], 'dropout': 0.5}, 'num_seeds': 2}
+  _archive(root, 'study', 'task01_two', two, [1.0] * 2, [1.0] * 2)            # too few seeds
+  done = [{'task': 1, 'paper_dmn': 100, 'per_seed': [91.0] * 5}]
+  out = table1_results.two_columns(done, {1: row}, Registry(root))
+  assert done[0]['paper_model']['cell'] == 'task01_drop'     # not the row's 3-seed rerun
+  assert done[0]['paper_model']['change'] == 'model.dropout=0.3'
+  assert done[0]['ours_best']['cell'] == 'task01_soft'
+  assert done[0]['ours_best']['beyond_paper'] == ['model.gate_norm=softmax']
+  assert out['summary']['paper_model']['mean'] == pytest.approx(50.0)
+  assert out['summary']['ours_best']['below_paper_on_solved'] == [1]
+
+
+def test_attempts_are_of_one_family_and_name_the_change(tmp_path):
+  root = str(tmp_path / 'cells')
+  row = {'babi_set': 'en', 'model': {'dropout': 0.1}, 'num_seeds': 3}
+  _archive(root, 'own', 'task01', row, [.9] * 3, [.9] * 3, family='dmn_plus')
+  _archive(root, 'study', 'task01_d', {**row, 'model': {'dropout': 0.3}}, [.8] * 3, [.7] * 3,
+           family='dmn_plus')
+  _archive(root, 'dmn_study', 'task01', row, [.5] * 3, [.5] * 3, family='dmn')
+  got = Registry(root).attempts(1, row, 'own', 'dmn_plus')
+  assert [(a['sweep'], a['change']) for a in got] == [('study', 'model.dropout=0.3')]
+  assert got[0]['test_mean'] == pytest.approx(70.0)
+  assert [a['sweep'] for a in Registry(root).attempts(1, row, 'own')] == ['dmn_study']

@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from dmn_jax import paper
+from dmn_jax import workdir as workdir_lib
 from dmn_jax.results.common import add_machine, cell_summary, footer, status
 
 _LABEL = {False: 'answers only (weak)', True: 'gate supervision (strong)', None: 'ours'}
@@ -27,6 +28,7 @@ def _column(cells, root, registry, sweep, machines):
     rows[c['task']] = {
         'status': 'done', 'error': 100 * (1 - s['test_accuracy']), 'mean': float(errs.mean()),
         'std': float(errs.std()), 'seeds': [x['seed'] for x in s['seeds']],
+        'per_seed_test': [x['test_accuracy'] for x in s['seeds']],
         'chosen_seed': s['seed'], 'best_epoch': chosen.get('best_epoch'),
         'epochs': s.get('epochs_run'),
         'gate_accuracy': chosen.get('test_gate_accuracy'),
@@ -118,6 +120,43 @@ def table_dmn_plus(cells: list[dict], root: str, registry, sweep: str, command: 
                  'al. 2015, Table 1), mean error 13.9, 11 failed'
                  + (f'; on the {len(done_tasks)} tasks done here: {np.mean(ref):.1f}'
                     if done_tasks else '') + '.')
+  lines += _attempts(cells, cols, registry, sweep, out_rows)
   lines += footer(machines, command)
   return '\n'.join(lines), {'summary': summary, 'rows': out_rows,
                             'settings': [str(v) for v in values]}
+
+
+def _attempts(cells, cols, registry, sweep: str, out_rows: list[dict]) -> list[str]:
+  """For every task whose answers-only row is above 5% error: each archived DMN+ run of another
+  sweep on it (the studies), by how its config differs from the row's, with dev and test. Adds
+  them to `out_rows` as 'attempts'."""
+  weak = [c for c in cells if c['value'] in (False, None)]
+  failed = [c for c in weak
+            if cols[c['value']].get(c['task'], {}).get('status') == 'done'
+            and cols[c['value']][c['task']]['error'] > 5]
+  if not failed:
+    return []
+  lines = ['', '## Answers only, tasks above 5% error: what was tried', '',
+           'Every archived DMN+ run of another sweep (`results/cells/*/`) on the task, by how its '
+           'config differs from the row\'s (restart count aside). Dev accuracy (mean over '
+           'restarts, each at its kept epoch) is what a choice is made on; test error is shown '
+           'for the record (the restart the row\'s rule keeps, and the mean ± std).', '',
+           '| task | row error | sweep | change vs the row\'s config | restarts | dev acc mean | '
+           'test error | mean ± std |', '|---:|---:|---|---|---:|---:|---:|---:|']
+  by_task = {r['task']: r for r in out_rows}
+  for c in sorted(failed, key=lambda c: c['task']):
+    t = c['task']
+    row = cols[c['value']][t]
+    tried = [a for a in registry.attempts(t, workdir_lib.config_dict(c['config']), sweep,
+                                          'dmn_plus')
+             if a['per_seed_test'] != row['per_seed_test']]     # not the row's own run again
+    head = f"| {t} | {row['error']:.1f} |"
+    if not tried:
+      lines.append(f'{head} nothing else tried yet | | | | | |')
+    for a in tried:
+      lines.append(f"{head} {a['sweep']} | {a['change']} | {a['seeds']} | {a['dev_mean']:.1f} | "
+                   f"{100 - a['test_best_by_dev']:.1f} | {100 - a['test_mean']:.1f} ± "
+                   f"{a['test_std']:.1f} |")
+      head = '| | |'
+    by_task[t]['attempts'] = tried
+  return lines

@@ -56,8 +56,18 @@ def _table1(results_dir: str) -> list[str]:
           '| ours | ' + ' | '.join(
               '–' if rows[t]['status'] == 'pending' else
               f"{rows[t]['best_by_dev']:.1f}{'‡' if rows[t]['status'] == 'superseded' else ''}"
-              for t in sorted(rows)) + ' |', '',
-          'Every other run on a task below the paper (what was tried, by config change, with dev '
+              for t in sorted(rows)) + ' |']
+  cols = s.get('columns')
+  if cols:
+    def col(name, x):
+      if not x['tasks']:
+        return f'{name}: no run yet'
+      return (f"{name} {x['mean']:.1f} over {x['tasks']} tasks (paper "
+              f"{x['paper_mean_same_tasks']:.1f} on them), {x['over_95']} tasks > 95%")
+    out += ['', "The same runs (and every study's) in two columns, each task's run chosen on dev "
+            f"mean: {col('**paper model**', cols['paper_model'])} (only options the paper "
+            f"describes); {col('**ours best**', cols['ours_best'])} (any option)."]
+  out += ['', 'Every other run on a task below the paper (what was tried, by config change, with dev '
           'and test) is listed under that table; each study is a table of its own: '
           + ', '.join(_study(results_dir, name) for name in sorted(
               f[:-5] for f in os.listdir(results_dir)

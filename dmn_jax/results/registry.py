@@ -152,15 +152,22 @@ class Registry:
     self._changed()
     return os.path.normpath(dest)
 
-  def attempts(self, task: int, config: dict, own_sweep: str) -> list[dict]:
-    """The archived DMN cells of other sweeps than `own_sweep` on bAbI `task`, each with the
-    config keys it changed from `config` (a config dict), its dev and test accuracy. One run
+  def task_runs(self, task: int, babi_set: str, family: str = 'dmn') -> list[Entry]:
+    """Every archived cell of `family` on bAbI `task` of `babi_set` ('en' | 'en-10k'), all
+    sweeps (superseded ones included)."""
+    return [e for e in self.entries
+            if e.summary.get('task') == task and e.summary.get('babi_set') == babi_set
+            and e.summary.get('model_family', 'dmn') == family]
+
+  def attempts(self, task: int, config: dict, own_sweep: str, family: str = 'dmn'
+               ) -> list[dict]:
+    """The archived `family` cells of other sweeps than `own_sweep` on bAbI `task`, each with
+    the config keys it changed from `config` (a config dict), its dev and test accuracy. One run
     archived by two sweeps is listed once, naming both."""
     out: list[dict] = []
-    for e in self.entries:
+    for e in self.task_runs(task, config.get('babi_set'), family):
       s = e.summary
-      if (e.sweep == own_sweep or s.get('task') != task or s.get('model_family', 'dmn') != 'dmn'
-          or s.get('babi_set') != config.get('babi_set')):
+      if e.sweep == own_sweep:
         continue
       keys = workdir_lib.config_diff(config, e.config, ('num_seeds',))
       got = workdir_lib.flatten(e.config)
