@@ -1,4 +1,5 @@
-"""Writes results/ptb_memn2n.md (+ .json): language-model runs beside the paper's Table 2.
+"""Writes results/ptb_memn2n.md (+ .json, + .png: validation perplexity by epoch): language-model
+runs beside the paper's Table 2.
 
   python -m experiments.ptb_report --workdirs=runs/ptb_small,runs/ptb \
       --out=results/ptb_memn2n --command="<the ptb_lm commands that made the workdirs>"
@@ -6,10 +7,12 @@
 A run still training shows its latest validation perplexity, marked as such.
 """
 
+import os
+
 from absl import app, flags
 
 from dmn_jax.results.common import write_files
-from dmn_jax.results.ptb import lm_table
+from dmn_jax.results.ptb import lm_curves, lm_table
 from experiments import common
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, '`experiments.ptb_lm` run folders')
@@ -21,7 +24,10 @@ flags.mark_flags_as_required(['workdirs'])
 
 def main(argv):
   del argv
-  text, rows = lm_table(_WORKDIRS.value, _COMMAND.value, _NOTE.value)
+  figure = _OUT.value + '.png'
+  text, rows = lm_table(_WORKDIRS.value, _COMMAND.value, _NOTE.value,
+                        figure=os.path.basename(figure))
+  lm_curves(rows, figure)
   write_files(_OUT.value, text, {'rows': rows, 'command': _COMMAND.value})
   print(text)
 

@@ -148,10 +148,14 @@ def test_tiny_language_model_lowers_perplexity(tmp_path):
   assert s['model_family'] == 'memn2n_lm'
   # The results table: test perplexity of the run, the paper's row (none for this size).
   from dmn_jax.results import ptb
-  text, rows = ptb.lm_table([str(tmp_path / 'w')], 'CMD')
+  text, rows = ptb.lm_table([str(tmp_path / 'w')], 'CMD', figure='curves.png')
   assert rows[0]['complete'] and rows[0]['epochs'] == 4 and rows[0]['paper'] is None
   assert rows[0]['test_ppl'] == pytest.approx(math.exp(s['seeds'][0]['test_answer_loss']))
   assert f"**{rows[0]['test_ppl']:.1f}**" in text and 'epoch cap 4' in text
+  assert '](curves.png)' in text
+  np.testing.assert_allclose(rows[0]['valid_ppl_by_epoch'], ppl)
+  ptb.lm_curves(rows, str(tmp_path / 'curves.png'))
+  assert (tmp_path / 'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
   # The attention picture (the paper's Fig. 3) from the run's best checkpoint.
   from dmn_jax import inspect_memory
   params, data, _ = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
@@ -302,3 +306,13 @@ def test_restarts_reported_after_linear_start(memn2n_cfg, tmp_path, best_by):
   epochs = [x['best_epoch'] for x in s['seeds']]
   assert all(e == 4 for e in epochs) if best_by == 'final' else all(e > 2 for e in epochs)
   assert s['seed_chosen_by'] == 'train_error'
+
+
+def test_language_model_config_rows_of_table2():
+  from experiments.configs import ptb_memn2n
+  sizes = {a: (c.model.hops, c.memory_size) for a in ('', 'small', 'hops=3,memory=100', 'hops=6')
+           for c in [ptb_memn2n.get_config(a)]}
+  assert sizes == {'': (7, 200), 'small': (2, 100), 'hops=3,memory=100': (3, 100),
+                   'hops=6': (6, 200)}
+  with pytest.raises(KeyError):
+    ptb_memn2n.get_config('layers=3')

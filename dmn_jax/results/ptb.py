@@ -39,8 +39,10 @@ def load_lm(workdir: str) -> dict:
   return row
 
 
-def lm_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, list[dict]]:
-  """`results/ptb_memn2n.md`: our perplexities beside Sukhbaatar et al. Table 2."""
+def lm_table(workdirs: list[str], command: str, note: str = '', figure: str | None = None
+             ) -> tuple[str, list[dict]]:
+  """`results/ptb_memn2n.md`: our perplexities beside Sukhbaatar et al. Table 2 (`figure`: the
+  file name of the `lm_curves` picture beside it, shown under the table)."""
   rows = [load_lm(w) for w in workdirs]
   lines = [
       '# MemN2N language model on Penn Treebank',
@@ -67,7 +69,10 @@ def lm_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, li
                  f"| {why} | {r['words_per_second']:,.0f} | {r['train_seconds']:.0f} |")
   lines += ['', 'Validation perplexity by epoch: ' + '; '.join(
       f"{r['hidden']}/{r['hops']}/{r['memory']}: "
-      + ', '.join(f'{p:.1f}' for p in r['valid_ppl_by_epoch']) for r in rows) + '.',
+      + ', '.join(f'{p:.1f}' for p in r['valid_ppl_by_epoch']) for r in rows) + '.']
+  if figure:
+    lines += ['', f'![validation perplexity by epoch]({figure})']
+  lines += [
       '', 'Paper baselines (valid / test): ' + ', '.join(
           f'{k} {v[0]} / {v[1]}' for k, v in paper.PTB_BASELINES.items()) + '.']
   machine = next((r['machine'] for r in rows if r.get('machine')), None)
@@ -75,3 +80,34 @@ def lm_table(workdirs: list[str], command: str, note: str = '') -> tuple[str, li
     lines += ['', f'Machine: {machine}.']
   lines += [note, '', 'Regenerate:', '', '```', command, '```', '']
   return '\n'.join(lines), rows
+
+
+def lm_curves(rows: list[dict], path: str) -> None:
+  """Writes a PNG of each run's validation perplexity by epoch (log scale), the paper's
+  validation perplexity for its row as a dashed line in the same colour, and the test
+  perplexity of a finished run as a cross at its best epoch."""
+  import matplotlib
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt
+  fig, ax = plt.subplots(figsize=(6.4, 4.0))
+  for i, r in enumerate(rows):
+    colour = f'C{i}'
+    label = f"{r['hidden']}/{r['hops']}/{r['memory']}"
+    ppl = r['valid_ppl_by_epoch']
+    ax.plot(range(1, len(ppl) + 1), ppl, '-o', ms=3, color=colour,
+            label=f'{label} valid' + ('' if r['complete'] else ' (running)'))
+    if r['paper']:
+      ax.axhline(r['paper'][0], ls='--', lw=1, color=colour, label=f'{label} paper valid')
+    if r['complete']:
+      ax.plot([r['best_epoch']], [r['test_ppl']], 'x', ms=8, color=colour, label=f'{label} test')
+  ax.set_yscale('log')
+  ax.set_xlabel('epoch')
+  ax.set_ylabel('perplexity')
+  ax.set_title('MemN2N on Penn Treebank (hidden/hops/memory)')
+  ax.grid(True, which='both', alpha=0.3)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  tmp = path + '.tmp.png'
+  fig.savefig(tmp, dpi=120)
+  plt.close(fig)
+  os.replace(tmp, path)

@@ -4,7 +4,8 @@ r"""MemN2N language model on Penn Treebank (Sukhbaatar et al. 2015, §5, Table 2
   python -m experiments.ptb_lm --config=experiments/configs/ptb_memn2n.py:small --workdir=runs/ptb_s
 
 Default: the paper's 150 hidden / 7 hops / memory 200 row (test perplexity 111). `small`:
-150 / 2 hops / memory 100 (test 121). `tiny`: a seconds-long smoke configuration.
+150 / 2 hops / memory 100 (test 121). `hops=H,memory=M`: any other row of Table 2, e.g.
+`:hops=3,memory=100` (test 122). `tiny`: a seconds-long smoke configuration.
 Each memory slot is one previous word (temporal encoding marks its distance); the query is the
 constant 0.1 vector; layer-wise tying; ReLU on half the units of every hop; lr 0.01 divided by
 1.5 after every epoch whose validation cost did not fall, stop once it is below 1e-5; gradient
@@ -18,10 +19,11 @@ from experiments.configs.common import parse_arg
 
 
 def get_config(arg=None):
-  a = parse_arg(arg, small=False, tiny=False)
+  a = parse_arg(arg, small=False, tiny=False, hops=0, memory=0)
+  hops = a.hops or (2 if a.small else 7)
   c = common.run_config('memn2n_lm', num_seeds=1)
-  c.memory_size = 100 if a.small else 200
-  c.model = common.memn2n_model(embed_dim=150, hops=2 if a.small else 7, query='constant')
+  c.memory_size = a.memory or (100 if a.small else 200)
+  c.model = common.memn2n_model(embed_dim=150, hops=hops, query='constant')
   c.model.tying = 'layerwise'
   c.model.encoding = 'bow'                       # one word per memory slot
   c.model.random_noise = 0.0
