@@ -136,14 +136,18 @@ def test_sweep_runs_cells_writes_table_and_skips_finished(tmp_path):
   logs.clear()
   sweep.run_sweep(cfg, str(tmp_path / 'other_runs'), run_config, 'CMD', log=logs.append)
   assert not any('compiled' in l for l in logs) and sum(': done (' in l for l in logs) == 2
-  # A changed cell config is not taken for done; its row shows as pending until it finishes.
+  # A changed cell config is not taken for done: until its run finishes, the archived run of
+  # the previous config stands in, marked ‡ (the table stays whole).
   def changed(arg):
     c = run_config(arg)
     c.train.num_epochs = 2
     return c
   cells = sweep.make_cells(cfg, changed)
   text = results.write_table(cfg, cells, str(tmp_path / 'other_runs'), 'CMD')
-  assert text.count('(pending)') == 2 and '0 of 2' not in text
+  assert '(pending)' not in text and '| 1 | 100 | 100 | 15.0‡ |' in text
+  assert 'task 1: `' in text and 'train.num_epochs=1' in text and 'not started' in text
+  with open(cfg.out + '.json') as f:
+    assert [r['status'] for r in json.load(f)['rows']] == ['superseded', 'superseded']
 
 
 def test_memn2n_sweep_table_reports_errors_per_task_and_joint(tmp_path):
@@ -338,14 +342,15 @@ def test_paper_model_study_is_the_table1_row_with_the_papers_gates():
     assert table1_results.beyond_paper(table1[c['task']]) and not table1_results.beyond_paper(got)
 
 
-def _archive(root, sweep_name, cell, config, dev, test, family='dmn'):
+def _archive(root, sweep_name, cell, config, dev, test, family='dmn', extra=None):
   d = os.path.join(root, sweep_name, cell)
   os.makedirs(d)
   seeds = [{'seed': i, 'dev_accuracy': a, 'test_accuracy': b, 'epochs_run': 10}
            for i, (a, b) in enumerate(zip(dev, test))]
   best = max(range(len(dev)), key=lambda i: dev[i])
   summary = {'task': 1, 'babi_set': 'en', 'model_family': family, 'num_seeds': len(dev),
-             'complete': True, 'seeds': seeds, 'test_accuracy': test[best], 'dev_accuracy': dev[best], 'seed': best}
+             'complete': True, 'seeds': seeds, 'test_accuracy': test[best],
+             'dev_accuracy': dev[best], 'seed': best, **(extra or {})}
   sweep.workdir_lib.write_json(os.path.join(d, 'summary.json'), summary)
   sweep.workdir_lib.write_json(os.path.join(d, 'config.json'), config)
 
@@ -386,3 +391,32 @@ def test_attempts_are_of_one_family_and_name_the_change(tmp_path):
   assert [(a['sweep'], a['change']) for a in got] == [('study', 'model.dropout=0.3')]
   assert got[0]['test_mean'] == pytest.approx(70.0)
   assert [a['sweep'] for a in Registry(root).attempts(1, row, 'own')] == ['dmn_study']
+
+
+def test_passes_table_keeps_a_previous_configs_run_marked_until_the_new_one_finishes(tmp_path):
+  import shutil
+  from dmn_jax.results import passes as passes_results
+  cfg = babi_passes.get_config()
+  cfg.tasks, cfg.grid_values = '3', (5,)
+  cells = sweep.make_cells(cfg, babi_config.get_config)
+  new_config = json.loads(cells[0]['config'].to_json_best_effort())
+  old_config = json.loads(json.dumps(new_config))
+  old_config['train']['gate_weight'] = 1.0                  # the config before task 3 adopted 5
+  root = str(tmp_path / 'cells')
+  cell = os.path.join(root, 'tbl', 'task03_passes5')
+  timing = {'train_seconds': 1.0, 'compile_seconds': 1.0, 'machine': 'm'}
+
+  def table():
+    return passes_results.table_passes(cells, str(tmp_path / 'runs'), Registry(root), 'tbl',
+                                       'CMD')
+
+  _archive(root, 'tbl', 'task03_passes5', old_config, [.8] * 3, [.7, .75, .8], extra=timing)
+  text, data = table()
+  assert data['rows'][0]['status'] == 'superseded'
+  assert data['rows'][0]['best_by_dev'] == pytest.approx(70.0)      # seed 0: the first best dev
+  assert '**70.0**‡' in text and 'train.gate_weight=1.0' in text
+  # Once the current config's run is archived there, it is the cell's figure, unmarked.
+  shutil.rmtree(cell)
+  _archive(root, 'tbl', 'task03_passes5', new_config, [.9] * 3, [.9] * 3, extra=timing)
+  text, data = table()
+  assert data['rows'][0]['status'] == 'done' and '‡' not in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dmn_jax import paper
+from dmn_jax import workdir as workdir_lib
 from dmn_jax.results.common import (add_machine, cell_summary, derived_mark, derived_note,
                                     footer, pct)
 
@@ -24,7 +25,7 @@ def table_passes(cells: list[dict], root: str, registry, sweep: str, command: st
       '| task | ' + ' | '.join(f'{v} passes' for v in values) + ' |',
       '|---:|' + '---:|' * len(values),
   ]
-  rows, machines, seconds, derived = [], {}, 0.0, []
+  rows, machines, seconds, derived, kept = [], {}, 0.0, [], []
   for t in tasks:
     cells_txt = []
     for v in values:
@@ -32,6 +33,18 @@ def table_passes(cells: list[dict], root: str, registry, sweep: str, command: st
       paper_acc = dict(zip(paper.TABLE4_PASSES, paper.DMN_TABLE4_BABI.get(t, ()))).get(v)
       ptxt = '–' if paper_acc is None else f'{paper_acc}'
       s = cell_summary(c, root, registry, sweep) if c else None
+      state = 'done'
+      if s is None and c:
+        # The table stays whole: the previous config's run stands in, marked, until this
+        # config's run finishes.
+        old = registry.previous(sweep, c['name'])
+        if old is not None:
+          s, state = old.summary, 'superseded'
+          changed = ', '.join(
+              f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
+              for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']),
+                                               old.config, ('num_seeds',)))
+          kept.append(f'task {t}, {v} passes: `{old.path}` ({changed})')
       if s is None:
         cells_txt.append(f'pending / {ptxt}')
         rows.append({'task': t, 'passes': v, 'status': 'pending', 'paper': paper_acc})
@@ -39,10 +52,10 @@ def table_passes(cells: list[dict], root: str, registry, sweep: str, command: st
       accs = np.array([x['test_accuracy'] for x in s['seeds']])
       add_machine(machines, s, f'task {t}, {v} passes')
       seconds += s['train_seconds'] + s['compile_seconds']
-      mark = derived_mark(s, f'task {t}, {v} passes', derived)
+      mark = derived_mark(s, f'task {t}, {v} passes', derived) + ('‡' if state != 'done' else '')
       cells_txt.append(f"**{pct(s['test_accuracy'])}**{mark} ({pct(accs.mean())} ± "
                        f"{pct(accs.std())}) / {ptxt}")
-      rows.append({'task': t, 'passes': v, 'status': 'done', 'paper': paper_acc,
+      rows.append({'task': t, 'passes': v, 'status': state, 'paper': paper_acc,
                    'best_by_dev': 100 * s['test_accuracy'], 'mean': 100 * accs.mean(),
                    'std': 100 * accs.std(), 'seeds': len(accs),
                    'seconds': s['train_seconds'] + s['compile_seconds'],
@@ -50,6 +63,9 @@ def table_passes(cells: list[dict], root: str, registry, sweep: str, command: st
     lines.append(f'| {t} | ' + ' | '.join(cells_txt) + ' |')
   if derived:
     lines += ['', derived_note(derived)]
+  if kept:
+    lines += ['', '‡ Superseded figures, kept until the run of the cell\'s current config '
+              'finishes (the config then, by its keys that differ): ' + '; '.join(kept) + '.']
   lines += ['', f'Train + compile time of the finished cells: {seconds:.0f} s.']
   lines += footer(machines, command)
   return '\n'.join(lines), {'rows': rows}

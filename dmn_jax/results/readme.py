@@ -97,9 +97,12 @@ def _passes(results_dir: str) -> list[str]:
     cells = []
     for p in passes:
       r = by.get((t, p))
-      ours = '–' if r is None or r['status'] != 'done' else f"{r['best_by_dev']:.1f}"
+      ours = ('–' if r is None or r['status'] == 'pending' else
+              f"{r['best_by_dev']:.1f}{'‡' if r['status'] == 'superseded' else ''}")
       cells.append(f"{ours} / {'–' if r is None or r['paper'] is None else r['paper']}")
     out.append(f'| {t} | ' + ' | '.join(cells) + ' |')
+  if any(r['status'] == 'superseded' for r in d['rows']):
+    out += ['', '‡ A run of the cell\'s previous config, kept until its current one finishes.']
   e = _load(results_dir, 'babi_end_pass_dmn')
   if e is not None:
     txt = '; '.join(f"task {r['task']} {'end stop' if r['value'] else 'fixed passes'}: test "

@@ -78,6 +78,13 @@ class Registry:
                                    and e.name[len(name) + 1:].isdigit()))]
     return max(old, key=lambda e: int(e.name[len(name) + 1:] or 1), default=None)
 
+  def previous(self, sweep: str, name: str) -> Entry | None:
+    """The run that stands in for `sweep`/`name` while its current config trains: the archived
+    run still at that name (another config: the sweep moves it away only when it reaches the
+    cell), else the newest `superseded` one; None if neither."""
+    here = next((e for e in self.entries if (e.sweep, e.name) == (sweep, name)), None)
+    return here or self.superseded(sweep, name)
+
   def find_same(self, config) -> str | None:
     """An archived cell of ANY sweep whose config equals `config` — the same run, already done
     (e.g. a study's baseline value) — or None."""

@@ -37,7 +37,7 @@ def table1(cells: list[dict], root: str, registry, sweep: str, command: str) -> 
     mark = ''
     if s is None:
       state = status(wd, c['config'])
-      old = registry.superseded(sweep, c['name'])
+      old = registry.previous(sweep, c['name'])
       if old is None:
         lines.append(f"{head} ({state}) | | {c['config'].num_seeds} | {m.passes} | "
                      f"{attention(m)} | {m.hidden} | | |")
