@@ -420,3 +420,21 @@ def test_passes_table_keeps_a_previous_configs_run_marked_until_the_new_one_fini
   _archive(root, 'tbl', 'task03_passes5', new_config, [.9] * 3, [.9] * 3, extra=timing)
   text, data = table()
   assert data['rows'][0]['status'] == 'done' and '‡' not in text
+
+
+def test_grid_table_pairs_the_two_values_seed_by_seed(tmp_path):
+  from dmn_jax.results import grid
+  cfg = babi_hard.get_config('dropout')
+  cfg.tasks = '2'
+  cells = sweep.make_cells(cfg, babi_config.get_config)
+  root = str(tmp_path / 'cells')
+  timing = {'train_seconds': 1.0, 'compile_seconds': 1.0, 'machine': 'm'}
+  for c, dev in zip(cells, ([.90, .80, .85], [.95, .90, .86])):
+    _archive(root, 'st', c['name'], json.loads(c['config'].to_json_best_effort()), dev,
+             [.5] * 3, extra=timing)
+  text, data = grid.table_grid(cells, str(tmp_path / 'runs'), Registry(root), 'st', 'CMD')
+  r = data['paired']['per_task'][0]
+  assert (data['paired']['a'], data['paired']['b']) == ('0.1', '0.3')
+  assert r['n'] == 3 and r['mean_diff'] == pytest.approx((5 + 10 + 1) / 3)
+  assert r['wins'] == 3 and r['p'] == pytest.approx(0.25)
+  assert '| 2 | 3 | +5.3 ± 4.5 | 3 / 0 | 0.250 | no difference shown (p = 0.25) |' in text
