@@ -438,3 +438,27 @@ def test_grid_table_pairs_the_two_values_seed_by_seed(tmp_path):
   assert r['n'] == 3 and r['mean_diff'] == pytest.approx((5 + 10 + 1) / 3)
   assert r['wins'] == 3 and r['p'] == pytest.approx(0.25)
   assert '| 2 | 3 | +5.3 ± 4.5 | 3 / 0 | 0.250 | no difference shown (p = 0.25) |' in text
+
+
+@pytest.mark.parametrize('study', ['attention_pm', 'gate_loss_pm', 'schedule_pm', 'glove_pm'])
+def test_paper_model_comparisons_reuse_the_archived_baseline(study):
+  """The baseline value of issue 18's comparisons is the paper model: Table 1's row itself (5
+  seeds, the same config) on the tasks whose rows use only the paper's options, and the
+  `paper_model` study's cell on tasks 2 and 3, so only the other value trains (glove_pm
+  excepted: both its values run at embedding size 50)."""
+  table1 = {c['task']: json.loads(c['config'].to_json_best_effort())
+            for c in sweep.make_cells(babi_sweep.get_config(), babi_config.get_config)}
+  pm = {c['task']: json.loads(c['config'].to_json_best_effort())
+        for c in sweep.make_cells(babi_hard.get_config('paper_model'), babi_config.get_config)}
+  cfg = babi_hard.get_config(study)
+  base = [c for c in sweep.make_cells(cfg, babi_config.get_config)
+          if c['value'] == cfg.grid_values[0]]
+  assert len(base) == 10
+  for c in base:
+    got = json.loads(c['config'].to_json_best_effort())
+    want = pm.get(c['task'], table1[c['task']])
+    diff = sweep.workdir_lib.config_diff(want, got, ())
+    if study == 'glove_pm':   # both values at embedding size 50 (GloVe's only size): trained
+      assert set(diff) <= {'model.embed_dim', 'train.l2_embeddings'}
+    else:
+      assert diff == []

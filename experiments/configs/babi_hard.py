@@ -15,8 +15,12 @@ from experiments.configs import common
 
 # The paper's model: the options beyond it (softmax-normalised gates, recency vectors) off.
 _PAPER_MODEL = {'model': {'gate_norm': 'sigmoid', 'fact_time': False}}
-# The tasks below the paper, 10 seeds, the Table 1 protocol.
-_HARD10 = {'tasks': '5,6,9,10,13,17,18,19,2,3', 'table1': True, 'num_seeds': 10}
+# The tasks below the paper, the Table 1 protocol and seed count (5), compared by the paired
+# test on dev (seed by seed, per task and pooled over the 10 tasks; `dmn_jax/results/stats.py`).
+# The baseline value of each study is the paper model, whose cells are already archived with
+# these exact configs (Table 1's rows; `paper_model` for tasks 2 and 3) and so are reused, not
+# trained again: a study trains its other value only.
+_HARD10 = {'tasks': '5,6,9,10,13,17,18,19,2,3', 'table1': True, 'num_seeds': 5}
 
 STUDIES = {
     # DMN+ input fusion (a backward GRU over the facts) vs the paper's forward-only facts; run
@@ -65,7 +69,7 @@ STUDIES = {
                     {'tasks': '2,3', 'table1': True, 'num_seeds': 5}),
     # Issue 18's comparisons, on the PAPER MODEL (only options the paper describes: sigmoid gates,
     # no recency vectors; each task's α, dropout and passes as adopted), the Table 1 protocol,
-    # 10 seeds, on the tasks below the paper. `python -m experiments.babi_sweep
+    # 5 seeds, on the tasks below the paper. `python -m experiments.babi_sweep
     # --config=experiments/configs/babi_hard.py:<study> --workdir=runs/babi_hard`.
     # The softmax episode ("a simple softmax instead of a GRU ... achieves better results", §2.5)
     # vs the attention GRU.
