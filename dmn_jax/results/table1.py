@@ -172,7 +172,8 @@ def two_columns(done: list[dict], configs: dict[int, dict], registry) -> dict:
       dev = [x['dev_accuracy'] for x in e.summary['seeds']]
       keys = workdir_lib.config_diff(configs[r['task']], e.config, ('num_seeds',))
       flat = workdir_lib.flatten(e.config)
-      is_row = test == [p / 100 for p in r['per_seed']] and not keys
+      is_row = (not keys and len(test) == len(r['per_seed'])
+                and np.allclose(test, np.array(r['per_seed']) / 100, rtol=0, atol=1e-9))
       cands.append({'sweep': e.sweep, 'cell': e.name, 'is_row': is_row,
                     'change': ', '.join(f'{k}={workdir_lib.config_value(flat, k)}'
                                         for k in keys) or "the row's config",
