@@ -133,12 +133,13 @@ def size_arg(arg: str | None, default: str, config_name: str) -> str:
 
 def grid_sweep(out: str, *, tasks: str, grid_key: str, grid_values: tuple, num_seeds: int,
                run_config: str = 'babi', table: str = 'grid',
-               overrides: dict | None = None) -> ml_collections.ConfigDict:
+               overrides: dict | None = None, run_arg: str = '') -> ml_collections.ConfigDict:
   """A sweep config (`python -m experiments.babi_sweep`) of one grid: `grid_key` over
   `grid_values` on each task of `tasks`, every other setting the run config's (plus
   `overrides`); the table goes to `<out>.md/.json`, the finished cells to results/cells/<name>."""
   c = ml_collections.ConfigDict()
   c.run_config = run_config                     # experiments/configs/<run_config>.py
+  c.run_arg = run_arg                           # added to each task's config argument: '10k'
   c.tasks = tasks
   c.num_seeds = num_seeds
   c.table = table
