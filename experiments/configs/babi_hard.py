@@ -100,7 +100,9 @@ STUDIES = {
     # DMN+ on 10k, answers only: task 17 does not even fit its training set under the L2 of
     # the public ports (1e-3 on every weight and bias, added to the gradient before Adam; the
     # paper gives no coefficient): train accuracy 0.50 for 36 epochs on 2 of 3 restarts. One
-    # seed, 25 epochs, same seed: L2 1e-4 train 0.71 / dev 0.73, none 0.86 / 0.79.
+    # seed, 25 epochs, same seed: L2 1e-4 train 0.71 / dev 0.73, none 0.86 / 0.79
+    # (`experiments.babi --config=...babi_dmnplus.py:17,10k --config.num_seeds=1
+    # --config.train.num_epochs=25 --config.train.l2=...`).
     'dmnplus_l2_10k': ('train.l2', (1e-3, 1e-4, 0.0), {},
                        {'tasks': '17', 'table1': True, 'run_config': 'babi_dmnplus',
                         'run_arg': '10k', 'out': 'results/babi_10k_dmnplus_l2'}),
