@@ -14,8 +14,11 @@ def load_lm(workdir: str) -> dict:
   once finished, the test perplexity of its best-validation epoch."""
   with open(os.path.join(workdir, 'config.json')) as f:
     c = json.load(f)
-  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-    lines = [json.loads(l) for l in f if l.strip()]
+  metrics = os.path.join(workdir, 'metrics.jsonl')
+  lines = []
+  if os.path.exists(metrics):                    # none before the first epoch ends
+    with open(metrics) as f:
+      lines = [json.loads(l) for l in f if l.strip()]
   summary_path = os.path.join(workdir, 'summary.json')
   s = None
   if os.path.exists(summary_path):
@@ -63,13 +66,15 @@ def lm_table(workdirs: list[str], command: str, note: str = '', figure: str | No
       ep = f"{r['epochs']} ({r['best_epoch']})"
       why = 'lr < 1e-5' if r['lr_stopped'] else f"epoch cap {r['epoch_cap']}"
     else:
-      last = r['valid_ppl_by_epoch'][-1] if r['valid_ppl_by_epoch'] else float('nan')
-      ours, ep, why = f'{last:.1f} (so far) | –', f"{r['epochs']}", 'running'
+      ppl = r['valid_ppl_by_epoch']
+      ours = f'{ppl[-1]:.1f} (so far) | –' if ppl else '(no epoch yet) | –'
+      ep, why = f"{r['epochs']}", 'running'
     lines.append(f"| {r['hidden']} | {r['hops']} | {r['memory']} | {pv} | {pt} | {ours} | {ep} "
                  f"| {why} | {r['words_per_second']:,.0f} | {r['train_seconds']:.0f} |")
   lines += ['', 'Validation perplexity by epoch: ' + '; '.join(
       f"{r['hidden']}/{r['hops']}/{r['memory']}: "
-      + ', '.join(f'{p:.1f}' for p in r['valid_ppl_by_epoch']) for r in rows) + '.']
+      + (', '.join(f'{p:.1f}' for p in r['valid_ppl_by_epoch']) or 'none yet')
+      for r in rows) + '.']
   if figure:
     lines += ['', f'![validation perplexity by epoch]({figure})']
   lines += [
@@ -101,6 +106,11 @@ def lm_curves(rows: list[dict], path: str) -> None:
     if r['complete']:
       ax.plot([r['best_epoch']], [r['test_ppl']], 'x', ms=8, color=colour, label=f'{label} test')
   ax.set_yscale('log')
+  from matplotlib.ticker import MaxNLocator, ScalarFormatter
+  ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+  for axis in (ax.yaxis,):
+    axis.set_major_formatter(ScalarFormatter())
+    axis.set_minor_formatter(ScalarFormatter())
   ax.set_xlabel('epoch')
   ax.set_ylabel('perplexity')
   ax.set_title('MemN2N on Penn Treebank (hidden/hops/memory)')
