@@ -19,7 +19,13 @@ def parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    _fail(f'{e}\nPass --helpshort to see the flags.')
+    text = str(e)
+    if 'Traceback (most recent call last)' in text:
+      # A config file's get_config raised: its first line (which flag) and its last (why),
+      # without the traceback ml_collections embeds between them.
+      lines = [l for l in text.splitlines() if l.strip()]
+      text = f'{lines[0]} {lines[-1]}'
+    _fail(f'{text}\nPass --helpshort to see the flags.')
   except (AttributeError, KeyError, ValueError, TypeError) as e:
     # Config-file arguments and --config.x overrides fail inside ml_collections.
     text = str(e.args[0] if e.args else e).strip("'\"")

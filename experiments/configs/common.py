@@ -25,7 +25,11 @@ def parse_arg(arg: str | None, **defaults) -> ml_collections.ConfigDict:
       k, v = part, 'True'
     if k not in out:
       raise KeyError(f'unknown config argument {k!r}; known: {sorted(out)}')
-    out[k] = type(defaults[k])(v == 'True' if isinstance(defaults[k], bool) else v)
+    kind = type(defaults[k])
+    try:
+      out[k] = kind(v == 'True' if isinstance(defaults[k], bool) else v)
+    except ValueError:
+      raise ValueError(f'config argument {k} must be {kind.__name__}, got {v!r}') from None
   return out
 
 

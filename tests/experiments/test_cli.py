@@ -19,6 +19,7 @@ def _run(args, tmp_path, **env):
     (['--config=experiments/configs/babi.py:1', '--config.train.learnig_rate=3'], {},
      'Did you mean "learning_rate"'),
     (['--config=experiments/configs/babi.py:tsk=1'], {}, "unknown config argument 'tsk'"),
+    (['--config=experiments/configs/babi.py:task=x'], {}, "config argument task must be int, got 'x'"),
     (['--config=experiments/configs/babi.py:1'], {'DMN_DATA_DIR': '/no/such/dir'},
      "$DMN_DATA_DIR is '/no/such/dir', which is not a folder"),
 ])
