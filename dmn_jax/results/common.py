@@ -110,3 +110,20 @@ def write_files(out: str, text: str, obj: dict) -> None:
   os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
   workdir_lib.write_text(out + '.md', text)
   workdir_lib.write_json(out + '.json', obj)
+
+
+def attempt_rows(head: str, tried: list[dict], as_error: bool = False) -> list[str]:
+  """Markdown rows of a task's other runs (`Registry.attempts`): `head` is the row's first
+  cells ("| task | figure |"), written once; then sweep, change, seeds, dev mean and test
+  (accuracy %, or error % with `as_error`) of the kept seed and mean ± std."""
+  if not tried:
+    return [f'{head} nothing else tried yet | | | | | |']
+  out = []
+  for a in tried:
+    best, mean = a['test_best_by_dev'], a['test_mean']
+    if as_error:
+      best, mean = 100 - best, 100 - mean
+    out.append(f"{head} {a['sweep']} | {a['change']} | {a['seeds']} | {a['dev_mean']:.1f} | "
+               f"{best:.1f} | {mean:.1f} ± {a['test_std']:.1f} |")
+    head = '|' + ' |' * (head.count('|') - 1)
+  return out

@@ -9,7 +9,7 @@ import numpy as np
 
 from dmn_jax import paper
 from dmn_jax import workdir as workdir_lib
-from dmn_jax.results.common import add_machine, cell_summary, footer, status
+from dmn_jax.results.common import add_machine, attempt_rows, cell_summary, footer, status
 
 _LABEL = {False: 'answers only (weak)', True: 'gate supervision (strong)', None: 'ours'}
 
@@ -150,13 +150,6 @@ def _attempts(cells, cols, registry, sweep: str, out_rows: list[dict]) -> list[s
     tried = [a for a in registry.attempts(t, workdir_lib.config_dict(c['config']), sweep,
                                           'dmn_plus')
              if a['per_seed_test'] != row['per_seed_test']]     # not the row's own run again
-    head = f"| {t} | {row['error']:.1f} |"
-    if not tried:
-      lines.append(f'{head} nothing else tried yet | | | | | |')
-    for a in tried:
-      lines.append(f"{head} {a['sweep']} | {a['change']} | {a['seeds']} | {a['dev_mean']:.1f} | "
-                   f"{100 - a['test_best_by_dev']:.1f} | {100 - a['test_mean']:.1f} ± "
-                   f"{a['test_std']:.1f} |")
-      head = '| | |'
+    lines += attempt_rows(f"| {t} | {row['error']:.1f} |", tried, as_error=True)
     by_task[t]['attempts'] = tried
   return lines

@@ -9,7 +9,8 @@ import numpy as np
 
 from dmn_jax import paper
 from dmn_jax import workdir as workdir_lib
-from dmn_jax.results.common import add_machine, attention, cell_summary, footer, progress, status
+from dmn_jax.results.common import (add_machine, attempt_rows, attention, cell_summary, footer,
+                                    progress, status)
 
 def table1(cells: list[dict], root: str, registry, sweep: str, command: str) -> tuple[str, dict]:
   """`results/babi_1k_dmn.md`: per task, paper DMN / MemNN beside our best-by-dev seed and the
@@ -108,14 +109,8 @@ def table1(cells: list[dict], root: str, registry, sweep: str, command: str) -> 
               '|---:|---:|---|---|---:|---:|---:|---:|']
     for r in below:
       tried = registry.attempts(r['task'], configs[r['task']], sweep)
-      head = f"| {r['task']} | {r['best_by_dev']:.1f} / {r['paper_dmn']} |"
-      if not tried:
-        lines.append(f'{head} | nothing else tried yet | | | | |')
-      for a in tried:
-        lines.append(f"{head} {a['sweep']} | {a['change']} | {a['seeds']} | "
-                     f"{a['dev_mean']:.1f} | {a['test_best_by_dev']:.1f} | "
-                     f"{a['test_mean']:.1f} ± {a['test_std']:.1f} |")
-        head = '| | |'
+      lines += attempt_rows(f"| {r['task']} | {r['best_by_dev']:.1f} / {r['paper_dmn']} |",
+                            tried)
       r['attempts'] = tried
   if done:
     configs = {c['task']: workdir_lib.config_dict(c['config']) for c in cells}
