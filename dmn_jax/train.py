@@ -299,6 +299,37 @@ def train_and_evaluate(cfg: ml_collections.ConfigDict, workdir: str, *,
       ckpts.close()
 
 
+def _call_args(group: list, active: np.ndarray, per_call: int, lay) -> tuple:
+  """(batches, active) of one compiled call from a group of step batches, placed on the mesh:
+  one step's batch as it is, or `per_call` steps stacked (`stack_chunk`)."""
+  batches, act = ((group[0], active) if per_call == 1
+                  else stack_chunk(group, active, per_call))
+  lead = int(per_call > 1)
+  return lay.batch(batches, lead), lay.steps_active(act, lead)
+
+
+def _compile(cfg, family, tx, state, data, lay, buckets, story_rows, controls) -> tuple:
+  """(jitted train call, {(seeds, bucket): compiled}, compiled eval step): one train program
+  per length bucket for the full seed set, and the eval step, compiled side by side
+  (`compile_all`). Smaller seed sets (seeds stopped early) compile later, on first use.
+  steps_per_call > 1: each train call runs that many steps (`make_chunk_train_step`)."""
+  n_seeds, bs = len(seeds_lib.seeds_of(cfg)), cfg.train.batch_size
+  seeds_step = make_seeds_train_step(cfg.model, tx, family)
+  jitted = jax.jit(seeds_step if cfg.steps_per_call == 1 else make_chunk_train_step(seeds_step),
+                   donate_argnums=0)
+  first = first_batch(data['train'], bs, n_seeds, story_rows)
+  everyone = np.ones((n_seeds,), bool)
+  lowered = {}
+  for j, b in enumerate(buckets):
+    batches, act = _call_args([batching.crop(first, b)], everyone, cfg.steps_per_call, lay)
+    lowered[(n_seeds, j)] = jitted.lower(state, batches, lay.state(controls), act)
+  lowered['eval'] = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
+      state['params'], lay.eval_batch(jax.tree.map(lambda x: x[0], first)),
+      lay.state(controls))
+  compiled = compile_all(lowered)
+  return jitted, compiled, compiled.pop('eval')
+
+
 def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
            stop_after_epochs, log, progress_every, stop):
   """The loop of `train_and_evaluate`: compile, epochs, then the test evaluation."""
@@ -319,32 +350,10 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
   def seed_controls(epoch):
     return stack_controls([family.controls(cfg, epoch, sm) for sm in meta['seeds']])
 
-  # One compile per (seed-set size, length bucket); the first size's are compiled up front.
-  # steps_per_call > 1: each compiled call runs that many steps (`make_chunk_train_step`).
   t0 = time.perf_counter()
   per_call = cfg.steps_per_call
-  seeds_step = make_seeds_train_step(cfg.model, tx, family)
-  jitted = jax.jit(seeds_step if per_call == 1 else make_chunk_train_step(seeds_step),
-                   donate_argnums=0)
-
-  def call_args(group, active):
-    """(batches, active) of one compiled call from a group of step batches, on the mesh."""
-    batches, act = ((group[0], active) if per_call == 1
-                    else stack_chunk(group, active, per_call))
-    lead = int(per_call > 1)
-    return lay.batch(batches, lead), lay.steps_active(act, lead)
-
-  first = first_batch(data['train'], bs, n_seeds, story_rows)
-  everyone = np.ones((n_seeds,), bool)
-  lowered = {}
-  for j, b in enumerate(buckets):
-    batches, act = call_args([batching.crop(first, b)], everyone)
-    lowered[(n_seeds, j)] = jitted.lower(state, batches, lay.state(seed_controls(0)), act)
-  lowered['eval'] = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
-      state['params'], lay.eval_batch(jax.tree.map(lambda x: x[0], first)),
-      lay.state(seed_controls(0)))
-  compiled = compile_all(lowered)
-  eval_step = compiled.pop('eval')
+  jitted, compiled, eval_step = _compile(cfg, family, tx, state, data, lay, buckets,
+                                         story_rows, seed_controls(0))
   compile_seconds = time.perf_counter() - t0
   shapes = ', '.join(batching.bucket_shape(b) for b in buckets)
   log(f'compiled train + eval steps in {compile_seconds:.1f} s '
@@ -352,6 +361,9 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       f'{"; length buckets " + shapes if cfg.train.length_buckets > 1 else ""}'
       f'{f"; story batches of {story_rows} stories" if story_rows else ""}'
       f'{f"; {lay.num_devices} devices, mesh {lay.describe()}" if lay.mesh else ""})')
+
+  def call_args(group, active):
+    return _call_args(group, active, per_call, lay)
 
   epochs_this_call = 0
   while not finished():
@@ -429,17 +441,29 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       log(f'  {e}')
     epochs_this_call += 1
 
-  ctl = seed_controls(meta['epoch'])
+  return _final_evaluation(cfg, workdir, family, data, meta, seed_controls(meta['epoch']),
+                           eval_step, best_params, batchers, story_rows, lay, compile_seconds,
+                           log)
+
+
+def _final_evaluation(cfg, workdir, family, data, meta, ctl, eval_step, best_params, batchers,
+                      story_rows, lay, compile_seconds, log) -> dict:
+  """After the last epoch: every seed's best params on test and dev (and on train when the
+  reported seed is chosen by training error; on the family's test subsets), the summary written
+  to `<workdir>/summary.json` and logged."""
+  n_seeds = len(meta['seeds'])
   test_ms = evaluate_batches(eval_step, best_params, batchers['test'], ctl, lay)
   dev_ms = evaluate_batches(eval_step, best_params, batchers['dev'], ctl, lay)
   by = cfg.train.select_seed_by
-  train_ms = (evaluate_batches(eval_step, best_params, train_batcher, ctl, lay)
+  train_ms = (evaluate_batches(eval_step, best_params, batchers['train'], ctl, lay)
               if by == 'train_error'
               else [{'accuracy': float('nan')}] * n_seeds)
   subsets = {name: evaluate_batches(eval_step, best_params, Batcher(
-                  {k: v[rows] for k, v in data['test'].items()}, bs, story_rows), ctl, lay)
+                  {k: v[rows] for k, v in data['test'].items()}, cfg.train.batch_size,
+                  story_rows), ctl, lay)
              for name, rows in family.test_subsets(data['test']).items()}
-  summary = workdir_lib.summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets, compile_seconds)
+  summary = workdir_lib.summarize(family, cfg, meta, test_ms, dev_ms, train_ms, subsets,
+                                  compile_seconds)
   summary.update(num_devices=lay.num_devices, mesh=lay.describe(),
                  num_processes=jax.process_count())
   if parallel.is_primary():
