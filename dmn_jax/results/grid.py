@@ -15,8 +15,9 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
   """Config choices on dev: per task × grid value, dev and test accuracy over seeds."""
   family = {'memn2n': 'MemN2N', 'dmn_plus': 'DMN+'}.get(
       cells[0]['config'].get('model_family', 'dmn') if cells else 'dmn', 'DMN')
+  size = '10k' if cells and cells[0]['config'].get('babi_set') == 'en-10k' else '1k'
   lines = [
-      f'# {family} on bAbI 1k: config choices (chosen on dev, test shown for the record)',
+      f'# {family} on bAbI {size}: config choices (chosen on dev, test shown for the record)',
       '',
       'Per cell: mean dev accuracy over seeds (each seed at its best-by-dev epoch) — the figure '
       'a choice is made on — then test accuracy of the best-by-dev seed and mean ± std.',
