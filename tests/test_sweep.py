@@ -462,3 +462,25 @@ def test_paper_model_comparisons_reuse_the_archived_baseline(study):
       assert set(diff) <= {'model.embed_dim', 'train.l2_embeddings'}
     else:
       assert diff == []
+
+
+def test_dmnplus_table_keeps_a_previous_configs_run_marked(tmp_path):
+  """The DMN+ 10k sweep adopted L2 0: its task-17 cell's run under L2 1e-3 stands in, marked ‡
+  and counted, until the new run finishes."""
+  from dmn_jax.results import dmn_plus as dmn_plus_results
+  from experiments.configs import babi_dmnplus, babi_dmnplus_sweep
+  cfg = babi_dmnplus_sweep.get_config('10k')
+  cfg.tasks = '17'
+  cells = sweep.make_cells(cfg, babi_dmnplus.get_config)
+  assert cells[0]['config'].train.l2 == 0.0
+  old = json.loads(cells[0]['config'].to_json_best_effort())
+  old['train']['l2'] = 1e-3
+  root = str(tmp_path / 'cells')
+  _archive(root, 'p10k', cells[0]['name'], old, [.6] * 3, [.614, .5, .52], family='dmn_plus',
+           extra={'train_seconds': 1.0, 'compile_seconds': 1.0, 'machine': 'm'})
+  text, data = dmn_plus_results.table_dmn_plus(cells, str(tmp_path / 'runs'), Registry(root),
+                                               'p10k', 'CMD')
+  assert '**38.6**‡' in text and 'train.l2=0.001' in text
+  s = data['summary'][data['settings'][0]]
+  assert s['tasks_done'] == 1 and s['superseded'] == 1
+  assert s['mean_error'] == pytest.approx(38.6)

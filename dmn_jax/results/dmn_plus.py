@@ -14,19 +14,34 @@ from dmn_jax.results.common import add_machine, attempt_rows, cell_summary, foot
 _LABEL = {False: 'answers only (weak)', True: 'gate supervision (strong)', None: 'ours'}
 
 
-def _column(cells, root, registry, sweep, machines):
-  """One setting's rows: {task: row} (a row is pending or has the figures)."""
+_FIGURES = ('done', 'superseded')        # row states that carry figures
+
+
+def _column(cells, root, registry, sweep, machines, kept):
+  """One setting's rows: {task: row} (a row is pending or has the figures). A cell whose
+  config changed keeps its previous run's figures, status 'superseded' (noted in `kept`),
+  until the run of its current config finishes: the table stays whole."""
   rows = {}
   for c in cells:
     s = cell_summary(c, root, registry, sweep)
+    state = 'done'
     if s is None:
-      rows[c['task']] = {'status': status(os.path.join(root, c['name']), c['config'])}
-      continue
+      old = registry.previous(sweep, c['name'])
+      now = status(os.path.join(root, c['name']), c['config'])
+      if old is None:
+        rows[c['task']] = {'status': now}
+        continue
+      s, state = old.summary, 'superseded'
+      changed = ', '.join(
+          f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
+          for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']), old.config,
+                                           ('num_seeds',)))
+      kept.append(f"task {c['task']}: `{old.path}` ({changed}); its current config: {now}")
     add_machine(machines, s, c['name'])
     errs = 100 * (1 - np.array([x['test_accuracy'] for x in s['seeds']]))
     chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])
     rows[c['task']] = {
-        'status': 'done', 'error': 100 * (1 - s['test_accuracy']), 'mean': float(errs.mean()),
+        'status': state, 'error': 100 * (1 - s['test_accuracy']), 'mean': float(errs.mean()),
         'std': float(errs.std()), 'seeds': [x['seed'] for x in s['seeds']],
         'per_seed_test': [x['test_accuracy'] for x in s['seeds']],
         'chosen_seed': s['seed'], 'best_epoch': chosen.get('best_epoch'),
@@ -45,8 +60,9 @@ def table_dmn_plus(cells: list[dict], root: str, registry, sweep: str, command: 
   tenk = any(c['config'].babi_set == 'en-10k' for c in cells)
   values = list(dict.fromkeys(c['value'] for c in cells))
   machines: dict[str, list[str]] = {}
-  cols = {v: _column([c for c in cells if c['value'] == v], root, registry, sweep, machines)
-          for v in values}
+  kept: list[str] = []
+  cols = {v: _column([c for c in cells if c['value'] == v], root, registry, sweep, machines,
+                     kept) for v in values}
   tasks = sorted({c['task'] for c in cells})
   size = '10k' if tenk else '1k'
   lines = [f'# DMN+ on bAbI {size}, one model per task', '',
@@ -64,7 +80,7 @@ def table_dmn_plus(cells: list[dict], root: str, registry, sweep: str, command: 
   lines += ['| ' + ' | '.join(head) + ' |', '|---:|' + '---:|' * (len(head) - 1)]
   out_rows = []
   for t in tasks:
-    row = [str(t) + (' ‡' if tenk and t == 3 else '')]
+    row = [str(t) + (' §' if tenk and t == 3 else '')]
     if tenk:
       ports = '; '.join(f'{name} {e[t]}' for name, e in paper.DMNPLUS_PORTS_10K_ERROR.items()
                         if t in e)
@@ -75,25 +91,27 @@ def table_dmn_plus(cells: list[dict], root: str, registry, sweep: str, command: 
     for v in values:
       r = cols[v].get(t, {'status': 'pending'})
       rec[str(v)] = r
-      if r['status'] != 'done':
+      if r['status'] not in _FIGURES:
         row += [f"({r['status']})", '', '', '', '']
         continue
-      row += [f"**{r['error']:.1f}**", f"{r['mean']:.1f} ± {r['std']:.1f}",
+      mark = '‡' if r['status'] == 'superseded' else ''
+      row += [f"**{r['error']:.1f}**{mark}", f"{r['mean']:.1f} ± {r['std']:.1f}",
               _fmt(None if r['gate_accuracy'] is None else 100 * r['gate_accuracy']),
               str(len(r['seeds'])), str(r['epochs'])]
     out_rows.append(rec)
     lines.append('| ' + ' | '.join(row) + ' |')
   summary = {}
   for v in values:
-    done = [cols[v][t] for t in tasks if cols[v].get(t, {}).get('status') == 'done']
-    s = {'tasks_done': len(done), 'tasks_total': len(tasks)}
+    done = [cols[v][t] for t in tasks if cols[v].get(t, {}).get('status') in _FIGURES]
+    s = {'tasks_done': len(done), 'tasks_total': len(tasks),
+         'superseded': sum(r['status'] == 'superseded' for r in done)}
     if done:
       e = np.array([r['error'] for r in done])
       s.update(mean_error=float(e.mean()), failed=int((e > 5).sum()),
                mean_of_restart_means=float(np.mean([r['mean'] for r in done])),
                wall_seconds=float(sum(r['seconds'] for r in done)))
     summary[str(v)] = s
-  done_tasks = [t for t in tasks if all(cols[v].get(t, {}).get('status') == 'done'
+  done_tasks = [t for t in tasks if all(cols[v].get(t, {}).get('status') in _FIGURES
                                         for v in values)]
   lines.append('')
   for v in values:
@@ -111,7 +129,7 @@ def table_dmn_plus(cells: list[dict], root: str, registry, sweep: str, command: 
                  f'{paper.DMNPLUS_BABI_10K_MEAN_ERROR}, {paper.DMNPLUS_BABI_10K_FAILED} failed '
                  f'(task 16)' + (f'; on the {len(done_tasks)} tasks done here: '
                                  f'{np.mean(ref):.1f}' if done_tasks else '') + '.')
-    lines.append('- ‡ The shipped en-10k has no task-3 training file: task 3 trains on the 1k '
+    lines.append('- § The shipped en-10k has no task-3 training file: task 3 trains on the 1k '
                  'one (same test file).')
     lines.append('- Public ports: as their READMEs report them (dmn_jax/paper.py).')
   else:
@@ -120,6 +138,9 @@ def table_dmn_plus(cells: list[dict], root: str, registry, sweep: str, command: 
                  'al. 2015, Table 1), mean error 13.9, 11 failed'
                  + (f'; on the {len(done_tasks)} tasks done here: {np.mean(ref):.1f}'
                     if done_tasks else '') + '.')
+  if kept:
+    lines.append('- ‡ Superseded figures, kept (and counted above) until the run of the '
+                 "cell's current config finishes: " + '; '.join(kept) + '.')
   lines += _attempts(cells, cols, registry, sweep, out_rows)
   lines += footer(machines, command)
   return '\n'.join(lines), {'summary': summary, 'rows': out_rows,
@@ -132,7 +153,7 @@ def _attempts(cells, cols, registry, sweep: str, out_rows: list[dict]) -> list[s
   them to `out_rows` as 'attempts'."""
   weak = [c for c in cells if c['value'] in (False, None)]
   failed = [c for c in weak
-            if cols[c['value']].get(c['task'], {}).get('status') == 'done'
+            if cols[c['value']].get(c['task'], {}).get('status') in _FIGURES
             and cols[c['value']][c['task']]['error'] > 5]
   if not failed:
     return []

@@ -192,7 +192,9 @@ def _dmn_plus(results_dir: str) -> list[str]:
         continue
       parts.append(f"{labels[setting]}: mean test error **{s['mean_error']:.1f}**, "
                    f"**{s['failed']}** failed (> 5%) over {s['tasks_done']} of "
-                   f"{s['tasks_total']} tasks")
+                   f"{s['tasks_total']} tasks"
+                   + (f" ({s['superseded']} of them a previous config's run, marked ‡ there)"
+                      if s.get('superseded') else ''))
     ref = (f' (paper, all 20 tasks: {paper.DMNPLUS_BABI_10K_MEAN_ERROR}, '
            f'{paper.DMNPLUS_BABI_10K_FAILED} failed)' if size == '10k' else
            ' (no published DMN+ 1k figures; MemN2N PE LS RN: 13.9, 11 failed)')

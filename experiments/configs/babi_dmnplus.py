@@ -16,8 +16,9 @@ the lowest validation loss kept; embedding and hidden size 80; L2 on the weights
 cut to the last 70 sentences (task 3: 130); several restarts, the one of lowest validation loss
 reported. Departures (each a config key): the dev split is 10% of the training file's stories
 at random (the paper: the last 10% of the file); the L2 coefficient (the paper gives none) is
-1e-3 (as the public ports) and also decays the biases; the global gradient norm is clipped at 10
-(not in the paper).
+1e-3 on 1k (as the public ports; it also decays the biases) and 0 on 10k (chosen on dev;
+task 3 excepted, whose 10k set trains on the 1k file); the global gradient norm is clipped at
+10 (not in the paper).
 """
 
 import ml_collections
@@ -45,7 +46,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   c.model.pe_form = 'sentence'                       # 'sentence' (MemN2N paper) | 'authors'
   c.model.batch_chunk = 0                            # speed only: examples a chunk at a time
 
-  c.train = common.dmn_train(batch_size=128, num_epochs=256, patience=20, l2=1e-3,
+  # L2 (the paper gives no coefficient): 1e-3 as the public ports on 1k. On 10k none: under
+  # 1e-3 task 17 did not fit its training set; mean dev accuracy over 3 restarts 55.4 (1e-3),
+  # 83.8 (1e-4), 86.4 (0) (results/babi_10k_dmnplus_l2.md). Task 3 trains on the 1k file
+  # even in the 10k set (en-10k lacks it), so it keeps the 1k value.
+  l2 = 0.0 if a['10k'] and a.task != 3 else 1e-3
+  c.train = common.dmn_train(batch_size=128, num_epochs=256, patience=20, l2=l2,
                              gate_supervision=a.supervised, length_buckets=4)
   # α when gate_supervision is on (the DMN's weight); answers only: α = 0 whatever this says.
   c.train.gate_weight = 1.0
