@@ -27,6 +27,7 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
       '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
   ]
   rows, machines, derived = [], {}, []
+  dev_by_seed: dict[tuple, dict[int, float]] = {}     # (task, value) -> {seed: dev %}
   for c in sorted(cells, key=lambda c: c['task']):
     s = cell_summary(c, root, registry, sweep)
     if s is None:
@@ -36,6 +37,7 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
       continue
     add_machine(machines, s, f"task {c['task']}: {c['value']}")
     dev = np.array([x['dev_accuracy'] for x in s['seeds']])
+    dev_by_seed[(c['task'], c['value'])] = {x['seed']: 100 * x['dev_accuracy'] for x in s['seeds']}
     test = np.array([x['test_accuracy'] for x in s['seeds']])
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
     sec = s['train_seconds'] + s['compile_seconds']
@@ -54,7 +56,7 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
   values = list(dict.fromkeys(c['value'] for c in cells))
   comparison = None
   if len(values) == 2:
-    more, comparison = _paired_section(cells, root, registry, sweep, values)
+    more, comparison = _paired_section(cells, dev_by_seed, values)
     lines += more
   lines += footer(machines, command)
   return '\n'.join(lines), {'rows': rows, 'paired': comparison}
@@ -66,15 +68,11 @@ def _verdict(r: dict, a, b) -> str:
   return f"{b if r['mean_diff'] > 0 else a} better on dev (p = {r['p']:.3f})"
 
 
-def _paired_section(cells, root, registry, sweep, values) -> tuple[list[str], dict | None]:
+def _paired_section(cells, dev, values) -> tuple[list[str], dict | None]:
   """Per task (and pooled): the dev accuracy of value b minus value a, seed by seed (the same
-  seeds: same initial draws and batches where the shapes allow), with the sign-flip p-value."""
+  seeds: same initial draws and batches where the shapes allow), with the sign-flip p-value.
+  dev: {(task, value): {seed: dev accuracy %}} of the finished cells."""
   a, b = values
-  dev: dict[tuple, dict[int, float]] = {}
-  for c in cells:
-    s = cell_summary(c, root, registry, sweep)
-    if s is not None:
-      dev[(c['task'], c['value'])] = {x['seed']: 100 * x['dev_accuracy'] for x in s['seeds']}
   per_task, pooled_a, pooled_b = [], {}, {}
   for t in sorted({c['task'] for c in cells}):
     if (t, a) not in dev or (t, b) not in dev:
