@@ -1,5 +1,5 @@
 r"""Study: the learned end-of-passes stop (Kumar et al. 2016 §2.3) beside fixed passes, at a
-maximum of 5 passes on bAbI 1k tasks 7 and 8 -> results/babi_end_pass_dmn.{md,json}.
+maximum of 5 passes on bAbI 1k tasks 3, 7 and 8 -> results/babi_end_pass_dmn.{md,json}.
 
   python -m experiments.babi_sweep --config=experiments/configs/babi_end_pass.py \
       --workdir=runs/babi_passes
@@ -16,6 +16,6 @@ from experiments.configs import common
 
 def get_config(arg=None):
   del arg
-  return common.grid_sweep('results/babi_end_pass_dmn', tasks='7,8', grid_key='model.end_pass',
+  return common.grid_sweep('results/babi_end_pass_dmn', tasks='3,7,8', grid_key='model.end_pass',
                            grid_values=(False, True), num_seeds=3,
                            overrides={'model': {'passes': 5}})
