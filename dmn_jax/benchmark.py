@@ -32,7 +32,9 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   w = train.stack_controls([train.controls(cfg, 0)] * num_seeds)
   active = np.ones((num_seeds,), bool)
   k = cfg.steps_per_call
-  one = train.make_seeds_train_step(cfg.model, tx, families.of(cfg))
+  lay = parallel.layout(devices, num_seeds, batch_size)
+  chunk = cfg.get('seed_chunk', 0) if lay.seed_devices == 1 else 0
+  one = train.make_seeds_train_step(cfg.model, tx, families.of(cfg), chunk)
   # FLOPs of one step (XLA's cost analysis does not multiply a scan's body by its length).
   cost = jax.jit(one).lower(state, batches[0], w, active).cost_analysis()   # HLO, uncompiled
   cost = cost[0] if isinstance(cost, list) else cost
@@ -42,7 +44,6 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
     batches = [input_pipeline.stack_chunk(batches[i:i + k], active, k)[0]
                for i in range(0, len(batches) - k + 1, k)]
     active = np.ones((k, num_seeds), bool)
-  lay = parallel.layout(devices, num_seeds, batch_size)
   lead = int(k > 1)
   state, w = lay.state(state), lay.state(w)
   batches, active = [lay.batch(b, lead) for b in batches], lay.steps_active(active, lead)

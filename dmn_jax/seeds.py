@@ -135,3 +135,55 @@ class ActiveSet:
       out[k] = np.zeros((n,), np.float64)
       out[k][self.index] = v
     return out
+
+
+def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = ()):
+  """`fn` (one seed's step) over a leading seed axis of the arguments whose `in_axes` entry is
+  0 (None: every seed gets the same value). The per-seed outputs are stacked [S, ...].
+
+  seed_chunk = 0: all seeds side by side, `jax.vmap`: fastest where a seed's step is small
+    (MemN2N per task), but the vmapped program's floating-point order depends on S, so seed s
+    beside others equals seed s alone only to rounding.
+  seed_chunk = 1: one seed after the other, each running the unbatched step: a smaller working
+    set (faster where S seeds' activations outgrow the CPU's cache: the DMN, the joint MemN2N)
+    and **the same program for every S**, so seed s trains and evaluates bit for bit as it does
+    alone, whatever the seeds beside it.
+  seed_chunk = k > 1: k seeds at a time (`lax.map` over chunks of k, vmapped within).
+  """
+  in_axes = tuple(in_axes)
+  if seed_chunk <= 0:
+    return jax.vmap(fn, in_axes=in_axes)
+
+  def call(*args):
+    seeded = [i for i, ax in enumerate(in_axes) if ax == 0]
+    xs = tuple(args[i] for i in seeded)
+    n = jax.tree.leaves(xs)[0].shape[0]
+
+    def one(x):
+      full = list(args)
+      for i, v in zip(seeded, x):
+        full[i] = v
+      return fn(*full)
+
+    if seed_chunk > 1:
+      return jax.lax.map(one, xs, batch_size=seed_chunk)
+    if n == 1:
+      # XLA folds the pick of a one-row axis into the step and compiles that step another way
+      # (last-bit differences); a second, unused row keeps the pick a real one.
+      xs = jax.tree.map(lambda x: jnp.concatenate([x, x]), xs)
+    rows = jax.tree.leaves(xs)[0].shape[0]
+    pick = lambda i: jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, i, keepdims=False), xs)
+    shapes = jax.eval_shape(one, jax.tree.map(lambda x: x[0], xs))
+    out = jax.tree.map(lambda s: jnp.zeros((rows,) + s.shape, s.dtype), shapes)
+
+    def body(carry):
+      i, out = carry
+      put = lambda o, v: jax.lax.dynamic_update_index_in_dim(o, v, i, 0)
+      return i + 1, jax.tree.map(put, out, one(pick(i)))
+
+    # XLA also inlines a loop it knows to run once: the trip count behind a barrier.
+    stop = jax.lax.optimization_barrier(jnp.int32(n))
+    out = jax.lax.while_loop(lambda c: c[0] < stop, body, (jnp.int32(0), out))[1]
+    return jax.tree.map(lambda x: x[:n], out)
+
+  return call

@@ -117,12 +117,15 @@ def init_states(cfg, spec, tx) -> State:
 
 
 def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
-                          family: families.Family = families.DMN):
-  """step(states, batches, controls, active) -> (states, metric sums [S]), vmapped over seeds.
+                          family: families.Family = families.DMN, seed_chunk: int = 0):
+  """step(states, batches, controls, active) -> (states, metric sums [S]), over the seeds.
 
   states, batches (each seed its own shuffle) and controls (`stack_controls`) carry a leading
   seed axis; active <bool>[S]: a seed that has early-stopped keeps its state unchanged (its
   compute still runs: the batch of seeds has one shape).
+
+  seed_chunk: how the seeds run (`seeds.over_seeds`): 0 side by side (vmap), 1 one after the
+  other (seed s bit for bit as alone), k > 1 k at a time.
   """
   one = make_train_step(model_cfg, tx, family)
 
@@ -130,7 +133,7 @@ def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
     new, terms = one(state, batch, ctl)
     return jax.tree.map(lambda n, o: jnp.where(act, n, o), new, state), terms
 
-  return jax.vmap(per_seed, in_axes=(0, 0, 0, 0))
+  return seeds_lib.over_seeds(per_seed, seed_chunk, (0, 0, 0, 0))
 
 
 def compile_all(lowered: dict) -> dict:
@@ -158,10 +161,10 @@ def make_chunk_train_step(seeds_step):
   return steps
 
 
-def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN):
+def make_seeds_eval_step(model_cfg, family: families.Family = families.DMN, seed_chunk: int = 0):
   """step(params [S, ...], batch, controls [S, ...]) -> metric sums [S]: every seed on the same
-  batch."""
-  return jax.vmap(make_eval_step(model_cfg, family), in_axes=(0, None, 0))
+  batch (`seed_chunk` as `make_seeds_train_step`'s)."""
+  return seeds_lib.over_seeds(make_eval_step(model_cfg, family), seed_chunk, (0, None, 0))
 
 
 def evaluate(eval_step, params, arrays: dict[str, np.ndarray], batch_size: int,
@@ -314,7 +317,9 @@ def _compile(cfg, family, tx, state, data, lay, buckets, story_rows, controls) -
   (`compile_all`). Smaller seed sets (seeds stopped early) compile later, on first use.
   steps_per_call > 1: each train call runs that many steps (`make_chunk_train_step`)."""
   n_seeds, bs = len(seeds_lib.seeds_of(cfg)), cfg.train.batch_size
-  seeds_step = make_seeds_train_step(cfg.model, tx, family)
+  # Seeds one after the other need them on one device (a mesh spreads them over several).
+  chunk = cfg.get('seed_chunk', 0) if lay.seed_devices == 1 else 0
+  seeds_step = make_seeds_train_step(cfg.model, tx, family, chunk)
   jitted = jax.jit(seeds_step if cfg.steps_per_call == 1 else make_chunk_train_step(seeds_step),
                    donate_argnums=0)
   first = first_batch(data['train'], bs, n_seeds, story_rows)
@@ -323,7 +328,7 @@ def _compile(cfg, family, tx, state, data, lay, buckets, story_rows, controls) -
   for j, b in enumerate(buckets):
     batches, act = _call_args([batching.crop(first, b)], everyone, cfg.steps_per_call, lay)
     lowered[(n_seeds, j)] = jitted.lower(state, batches, lay.state(controls), act)
-  lowered['eval'] = jax.jit(make_seeds_eval_step(cfg.model, family)).lower(
+  lowered['eval'] = jax.jit(make_seeds_eval_step(cfg.model, family, chunk)).lower(
       state['params'], lay.eval_batch(jax.tree.map(lambda x: x[0], first)),
       lay.state(controls))
   compiled = compile_all(lowered)

@@ -23,7 +23,10 @@ from dmn_jax import seeds as seeds_lib
 from dmn_jax.errors import ConfigError
 
 # Config fields that may differ when a run is resumed (they do not change what is computed).
-RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard', 'devices', 'model.batch_chunk')
+# Speed switches: they change the order of floating-point operations only, not the model, the
+# data or the training (a cell trained under one stands for the same config under another).
+SPEED_ONLY = ('model.batch_chunk', 'seed_chunk')
+RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard', 'devices') + SPEED_ONLY
 # Config keys added after runs were recorded, with the value that computes what the runs did
 # before the key existed: a recorded config without the key equals a config with this value.
 NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': False,
@@ -37,7 +40,7 @@ NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': Fal
                     'model.mask_empty': True, 'train.sampling': 'shuffle', 'train.clip': 'global',
                     'train.lr_decay_offset': 0, 'dev_split': 'stories', 'punctuation': True,
                     'model.gate_loss': 'softmax', 'glove': '', 'devices': 0,
-                    'train.anneal_against': 'best', 'model.batch_chunk': 0}
+                    'train.anneal_against': 'best', 'model.batch_chunk': 0, 'seed_chunk': 0}
 
 
 def with_neutral_defaults(config: dict) -> dict:

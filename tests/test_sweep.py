@@ -80,7 +80,7 @@ def test_end_pass_study_reuses_the_table4_five_pass_cells():
   study = sweep.make_cells(babi_end_pass.get_config(), babi_config.get_config)
   table4 = {c['name']: c['config'] for c in
             sweep.make_cells(babi_passes.get_config(), babi_config.get_config)}
-  assert len(study) == 4
+  assert len(study) == 6                      # tasks 3, 7, 8 x (False, True)
   for c in study:
     assert c['config'].model.passes == 5 and c['config'].model.end_pass == c['value']
     same = json.loads(table4[f"task{c['task']:02d}_passes5"].to_json_best_effort())

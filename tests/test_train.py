@@ -447,3 +447,48 @@ def test_babi_glove_vectors_start_the_embedding(tiny_cfg, tmp_path):
   tiny_cfg.model.gate_loss = 'bce'
   s = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'w'), log=lambda m: None)
   assert s['complete']
+
+
+def _run_seeds(cfg, spec, data, tx, seeds, steps, seed_chunk):
+  """Params after `steps` train steps of `seeds` side by side, and eval sums of the result."""
+  state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
+                       *[train.init_state(cfg, spec, tx, s) for s in seeds])
+  step = jax.jit(train.make_seeds_train_step(cfg.model, tx, seed_chunk=seed_chunk))
+  evaluate = jax.jit(train.make_seeds_eval_step(cfg.model, seed_chunk=seed_chunk))
+  n = batching.num_examples(data['train'])
+  orders = [np.random.RandomState(s).permutation(n) for s in seeds]
+  batches = list(input_pipeline.seed_batches(data['train'], 8, orders))
+  ctl = train.stack_controls([train.controls(cfg, 0)] * len(seeds))
+  for t in range(steps):
+    state, _ = step(state, batches[t % len(batches)], ctl, np.ones(len(seeds), bool))
+  test = next(input_pipeline.seed_batches(data['test'], 8, [np.arange(8)]))
+  sums = evaluate(state['params'], jax.tree.map(lambda x: x[0], test), ctl)
+  return jax.tree.map(np.asarray, state['params']), jax.tree.map(np.asarray, sums)
+
+
+def test_seeds_in_turn_train_each_seed_bit_for_bit_as_alone(tiny_cfg):
+  tiny_cfg.model.dropout = 0.1                    # the seed's own dropout keys take part too
+  cfg = ml_collections.FrozenConfigDict(tiny_cfg)
+  data, spec = babi.load_task(cfg.data_dir, cfg.task, dev_fraction=cfg.dev_fraction)
+  tx = make_optimizer(cfg.train)
+  alone = _run_seeds(cfg, spec, data, tx, [1], 12, seed_chunk=1)
+  among = _run_seeds(cfg, spec, data, tx, [0, 1, 2], 12, seed_chunk=1)
+  seed1 = jax.tree.map(lambda x: x[1:2], among)
+  assert all(jax.tree.leaves(jax.tree.map(np.array_equal, alone, seed1)))   # exactly
+  # Side by side (vmap) and two at a time: the same function, to float rounding.
+  for chunk in (0, 2):
+    other = _run_seeds(cfg, spec, data, tx, [0, 1, 2], 12, seed_chunk=chunk)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4), other, among)
+  assert not np.array_equal(among[0]['embed'][0], among[0]['embed'][1])    # seeds do differ
+
+
+def test_run_of_one_seed_equals_that_seed_of_a_larger_run(tiny_cfg, tmp_path):
+  tiny_cfg.seed_chunk = 1
+  tiny_cfg.train.num_epochs = 3
+  three = dict(tiny_cfg.to_dict(), seed=0, num_seeds=3)
+  one = dict(tiny_cfg.to_dict(), seed=1, num_seeds=1)
+  for name, c in (('three', three), ('one', one)):
+    train.train_and_evaluate(ml_collections.ConfigDict(c), str(tmp_path / name), log=lambda s: None)
+  drop = ('examples_per_second', 'epoch_seconds')
+  pick = lambda lines: [{k: v for k, v in l.items() if k not in drop} for l in lines if l['seed'] == 1]
+  assert pick(_lines(tmp_path / 'one')) == pick(_lines(tmp_path / 'three'))

@@ -35,7 +35,7 @@ def _column(cells, root, registry, sweep, machines, kept):
       changed = ', '.join(
           f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
           for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']), old.config,
-                                           ('num_seeds',)))
+                                           ('num_seeds',) + workdir_lib.SPEED_ONLY))
       kept.append(f"task {c['task']}: `{old.path}` ({changed}); its current config: {now}")
     add_machine(machines, s, c['name'])
     errs = 100 * (1 - np.array([x['test_accuracy'] for x in s['seeds']]))

@@ -43,7 +43,7 @@ def table_passes(cells: list[dict], root: str, registry, sweep: str, command: st
           changed = ', '.join(
               f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
               for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']),
-                                               old.config, ('num_seeds',)))
+                                               old.config, ('num_seeds',) + workdir_lib.SPEED_ONLY))
           kept.append(f'task {t}, {v} passes: `{old.path}` ({changed})')
       if s is None:
         cells_txt.append(f'pending / {ptxt}')

@@ -67,7 +67,7 @@ class Registry:
     want = None if config is None else workdir_lib.config_dict(config)
     for e in self.entries:
       if (e.sweep, e.name) == (sweep, name):
-        return e.summary if want is None or not workdir_lib.config_diff(e.config, want, ()) else None
+        return e.summary if want is None or not workdir_lib.config_diff(e.config, want, workdir_lib.SPEED_ONLY) else None
     return None
 
   def superseded(self, sweep: str, name: str) -> Entry | None:
@@ -90,7 +90,7 @@ class Registry:
     (e.g. a study's baseline value) — or None."""
     want = workdir_lib.config_dict(config)
     return next((e.path for e in self.entries
-                 if not workdir_lib.config_diff(e.config, want, ())), None)
+                 if not workdir_lib.config_diff(e.config, want, workdir_lib.SPEED_ONLY)), None)
 
   def find_more_seeds(self, config) -> str | None:
     """An archived cell with `config` except for MORE seeds (same first seed), or None. Its
@@ -100,7 +100,7 @@ class Registry:
     are marked † in their tables."""
     want, n = workdir_lib.config_dict(config), config.num_seeds
     return next((e.path for e in self.entries if e.summary['num_seeds'] > n
-                 and not workdir_lib.config_diff(e.config, want, ('num_seeds',))), None)
+                 and not workdir_lib.config_diff(e.config, want, ('num_seeds',) + workdir_lib.SPEED_ONLY)), None)
 
   def archive(self, workdir: str, sweep: str, name: str) -> None:
     """Copies a finished workdir's summary and config into the archive as `sweep`/`name`."""
@@ -176,7 +176,7 @@ class Registry:
       s = e.summary
       if e.sweep == own_sweep:
         continue
-      keys = workdir_lib.config_diff(config, e.config, ('num_seeds',))
+      keys = workdir_lib.config_diff(config, e.config, ('num_seeds',) + workdir_lib.SPEED_ONLY)
       got = workdir_lib.flatten(e.config)
       change = ', '.join(f'{k}={workdir_lib.config_value(got, k)}' for k in keys)
       dev = np.array([x['dev_accuracy'] for x in s['seeds']])

@@ -49,7 +49,7 @@ def table1(cells: list[dict], root: str, registry, sweep: str, command: str) -> 
       m = ml_collections.ConfigDict(old.config['model'])
       changed = ', '.join(f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
                           for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']),
-                                                           old.config, ('num_seeds',)))
+                                                           old.config, ('num_seeds',) + workdir_lib.SPEED_ONLY))
       now = 'not started' if state == 'pending' else state
       kept.append(f'task {t}: `{old.path}` ({changed}); the run of its adopted config: {now}')
     accs = np.array([x['test_accuracy'] for x in s['seeds']])
@@ -165,7 +165,7 @@ def two_columns(done: list[dict], configs: dict[int, dict], registry) -> dict:
         continue
       seen.add(tuple(test))                      # one run archived by two sweeps counts once
       dev = [x['dev_accuracy'] for x in e.summary['seeds']]
-      keys = workdir_lib.config_diff(configs[r['task']], e.config, ('num_seeds',))
+      keys = workdir_lib.config_diff(configs[r['task']], e.config, ('num_seeds',) + workdir_lib.SPEED_ONLY)
       flat = workdir_lib.flatten(e.config)
       is_row = (not keys and len(test) == len(r['per_seed'])
                 and np.allclose(test, np.array(r['per_seed']) / 100, rtol=0, atol=1e-9))
