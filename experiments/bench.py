@@ -42,6 +42,7 @@ _DEVICES = flags.DEFINE_list('devices', [], 'time every row on each of these dev
 # are the speed switches a run can set (same model; see the README's "Speed" section).
 STORY = {'train.story_batches': True}
 CHUNK = {'steps_per_call': 8}
+VMAP = {'seed_chunk': 0}            # seeds vmapped side by side (the DMN configs run them in turn)
 # The MemN2N configs default to the authors' recipe (per-matrix spectral clipping, time words,
 # empty memory slots kept); this is the paper's reading the rows before the recipe timed.
 PAPER_READING = {'model.pe_form': 'sentence', 'model.time_encoding': 'table',
@@ -56,6 +57,8 @@ SUITE = {
     'dmn_t1_10k_b128_chunk32': ('experiments/configs/babi.py:1,10k', 128, 1,
                                 'per example no slower than batch 32', {'model.batch_chunk': 32}),
     'dmn_t1_10k_story_b128': ('experiments/configs/babi.py:1,10k', 128, 1, '', STORY),
+    'dmn_t2_x5': ('experiments/configs/babi.py:2', 32, 5, 'seeds in turn (seed_chunk=1)', {}),
+    'dmn_t2_x5_vmap': ('experiments/configs/babi.py:2', 32, 5, 'seeds side by side', VMAP),
     'dmn_t3': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', {}),
     'dmn_t3_story': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', STORY),
     'memn2n_t1_10k': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s', {}),
@@ -67,6 +70,10 @@ SUITE = {
                           '≥ 500,000 seed-ex/s', {}),
     'memn2n_t1_10k_x10_chunk': ('experiments/configs/babi_memn2n.py:1,10k', 32, 10,
                                 '≥ 500,000 seed-ex/s', CHUNK),
+    'memn2n_joint_x10': ('experiments/configs/babi_memn2n.py:joint', 32, 10,
+                         'restarts in turn (seed_chunk=1)', {}),
+    'memn2n_joint_x10_vmap': ('experiments/configs/babi_memn2n.py:joint', 32, 10,
+                              'restarts side by side', VMAP),
     'ptb_lm_7x200': ('experiments/configs/ptb_memn2n.py', 128, 1, '≥ 4,000 words/s', {}),
 }
 
