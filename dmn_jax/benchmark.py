@@ -33,8 +33,7 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   active = np.ones((num_seeds,), bool)
   k = cfg.steps_per_call
   lay = parallel.layout(devices, num_seeds, batch_size)
-  chunk = cfg.get('seed_chunk', 0) if lay.seed_devices == 1 else 0
-  one = train.make_seeds_train_step(cfg.model, tx, families.of(cfg), chunk)
+  one = train.make_seeds_train_step(cfg.model, tx, families.of(cfg), train.seed_chunk(cfg, lay))
   # FLOPs of one step (XLA's cost analysis does not multiply a scan's body by its length).
   cost = jax.jit(one).lower(state, batches[0], w, active).cost_analysis()   # HLO, uncompiled
   cost = cost[0] if isinstance(cost, list) else cost

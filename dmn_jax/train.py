@@ -136,6 +136,12 @@ def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
   return seeds_lib.over_seeds(per_seed, seed_chunk, (0, 0, 0, 0))
 
 
+def seed_chunk(cfg, lay) -> int:
+  """The run's `seed_chunk` on layout `lay`: seeds one after the other need them on one device
+  (a mesh that spreads them over several runs them side by side)."""
+  return cfg.get('seed_chunk', 0) if lay.seed_devices == 1 else 0
+
+
 def compile_all(lowered: dict) -> dict:
   """{key: jax lowered program} -> {key: compiled}, compiled side by side on the CPU's cores.
 
@@ -317,8 +323,7 @@ def _compile(cfg, family, tx, state, data, lay, buckets, story_rows, controls) -
   (`compile_all`). Smaller seed sets (seeds stopped early) compile later, on first use.
   steps_per_call > 1: each train call runs that many steps (`make_chunk_train_step`)."""
   n_seeds, bs = len(seeds_lib.seeds_of(cfg)), cfg.train.batch_size
-  # Seeds one after the other need them on one device (a mesh spreads them over several).
-  chunk = cfg.get('seed_chunk', 0) if lay.seed_devices == 1 else 0
+  chunk = seed_chunk(cfg, lay)
   seeds_step = make_seeds_train_step(cfg.model, tx, family, chunk)
   jitted = jax.jit(seeds_step if cfg.steps_per_call == 1 else make_chunk_train_step(seeds_step),
                    donate_argnums=0)

@@ -27,6 +27,8 @@ from dmn_jax.errors import ConfigError
 # data or the training (a cell trained under one stands for the same config under another).
 SPEED_ONLY = ('model.batch_chunk', 'seed_chunk')
 RESUMABLE_CHANGES = ('data_dir', 'compilation_cache', 'tensorboard', 'devices') + SPEED_ONLY
+# What two archived runs may differ in and still be one experiment at another seed count.
+SEEDS_AND_SPEED = ('num_seeds',) + SPEED_ONLY
 # Config keys added after runs were recorded, with the value that computes what the runs did
 # before the key existed: a recorded config without the key equals a config with this value.
 NEUTRAL_DEFAULTS = {'model_family': 'dmn', 'num_seeds': 1, 'model.end_pass': False,

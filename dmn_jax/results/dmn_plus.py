@@ -32,11 +32,8 @@ def _column(cells, root, registry, sweep, machines, kept):
         rows[c['task']] = {'status': now}
         continue
       s, state = old.summary, 'superseded'
-      changed = ', '.join(
-          f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
-          for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']), old.config,
-                                           ('num_seeds',) + workdir_lib.SPEED_ONLY))
-      kept.append(f"task {c['task']}: `{old.path}` ({changed}); its current config: {now}")
+      kept.append(f"task {c['task']}: `{old.path}` ({old.changes_from(c['config'])}); "
+                  f"its current config: {now}")
     add_machine(machines, s, c['name'])
     errs = 100 * (1 - np.array([x['test_accuracy'] for x in s['seeds']]))
     chosen = next(x for x in s['seeds'] if x['seed'] == s['seed'])

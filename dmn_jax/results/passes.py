@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from dmn_jax import paper
-from dmn_jax import workdir as workdir_lib
 from dmn_jax.results.common import (add_machine, cell_summary, derived_mark, derived_note,
                                     footer, pct)
 
@@ -40,11 +39,7 @@ def table_passes(cells: list[dict], root: str, registry, sweep: str, command: st
         old = registry.previous(sweep, c['name'])
         if old is not None:
           s, state = old.summary, 'superseded'
-          changed = ', '.join(
-              f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
-              for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']),
-                                               old.config, ('num_seeds',) + workdir_lib.SPEED_ONLY))
-          kept.append(f'task {t}, {v} passes: `{old.path}` ({changed})')
+          kept.append(f'task {t}, {v} passes: `{old.path}` ({old.changes_from(c["config"])})')
       if s is None:
         cells_txt.append(f'pending / {ptxt}')
         rows.append({'task': t, 'passes': v, 'status': 'pending', 'paper': paper_acc})

@@ -28,6 +28,14 @@ class Entry:
   summary: dict              # its complete summary.json
   config: dict               # its config.json
 
+  def changes_from(self, config) -> str:
+    """'key=value, ...': this run's values of the keys where it differs from `config` (a
+    ConfigDict; seed count and speed switches aside), e.g. a superseded run's old config."""
+    mine = workdir_lib.flatten(self.config)
+    keys = workdir_lib.config_diff(workdir_lib.config_dict(config), self.config,
+                                   workdir_lib.SEEDS_AND_SPEED)
+    return ', '.join(f'{k}={workdir_lib.config_value(mine, k)}' for k in keys)
+
 
 class Registry:
   """The archive under `root`, indexed once (and again after this object changes it)."""
@@ -67,7 +75,8 @@ class Registry:
     want = None if config is None else workdir_lib.config_dict(config)
     for e in self.entries:
       if (e.sweep, e.name) == (sweep, name):
-        return e.summary if want is None or not workdir_lib.config_diff(e.config, want, workdir_lib.SPEED_ONLY) else None
+        same = want is None or not workdir_lib.config_diff(e.config, want, workdir_lib.SPEED_ONLY)
+        return e.summary if same else None
     return None
 
   def superseded(self, sweep: str, name: str) -> Entry | None:
@@ -100,7 +109,7 @@ class Registry:
     are marked † in their tables."""
     want, n = workdir_lib.config_dict(config), config.num_seeds
     return next((e.path for e in self.entries if e.summary['num_seeds'] > n
-                 and not workdir_lib.config_diff(e.config, want, ('num_seeds',) + workdir_lib.SPEED_ONLY)), None)
+                 and not workdir_lib.config_diff(e.config, want, workdir_lib.SEEDS_AND_SPEED)), None)
 
   def archive(self, workdir: str, sweep: str, name: str) -> None:
     """Copies a finished workdir's summary and config into the archive as `sweep`/`name`."""
@@ -176,7 +185,7 @@ class Registry:
       s = e.summary
       if e.sweep == own_sweep:
         continue
-      keys = workdir_lib.config_diff(config, e.config, ('num_seeds',) + workdir_lib.SPEED_ONLY)
+      keys = workdir_lib.config_diff(config, e.config, workdir_lib.SEEDS_AND_SPEED)
       got = workdir_lib.flatten(e.config)
       change = ', '.join(f'{k}={workdir_lib.config_value(got, k)}' for k in keys)
       dev = np.array([x['dev_accuracy'] for x in s['seeds']])

@@ -47,11 +47,9 @@ def table1(cells: list[dict], root: str, registry, sweep: str, command: str) -> 
       # The table stays whole: the last run of the task's previous config stands in, marked.
       s, mark = old.summary, '‡'
       m = ml_collections.ConfigDict(old.config['model'])
-      changed = ', '.join(f'{k}={workdir_lib.config_value(workdir_lib.flatten(old.config), k)}'
-                          for k in workdir_lib.config_diff(workdir_lib.config_dict(c['config']),
-                                                           old.config, ('num_seeds',) + workdir_lib.SPEED_ONLY))
       now = 'not started' if state == 'pending' else state
-      kept.append(f'task {t}: `{old.path}` ({changed}); the run of its adopted config: {now}')
+      kept.append(f"task {t}: `{old.path}` ({old.changes_from(c['config'])}); "
+                  f'the run of its adopted config: {now}')
     accs = np.array([x['test_accuracy'] for x in s['seeds']])
     row = {'task': t, 'status': 'superseded' if mark else 'done',
            'best_by_dev': 100 * s['test_accuracy'],
@@ -165,7 +163,7 @@ def two_columns(done: list[dict], configs: dict[int, dict], registry) -> dict:
         continue
       seen.add(tuple(test))                      # one run archived by two sweeps counts once
       dev = [x['dev_accuracy'] for x in e.summary['seeds']]
-      keys = workdir_lib.config_diff(configs[r['task']], e.config, ('num_seeds',) + workdir_lib.SPEED_ONLY)
+      keys = workdir_lib.config_diff(configs[r['task']], e.config, workdir_lib.SEEDS_AND_SPEED)
       flat = workdir_lib.flatten(e.config)
       is_row = (not keys and len(test) == len(r['per_seed'])
                 and np.allclose(test, np.array(r['per_seed']) / 100, rtol=0, atol=1e-9))
