@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import ml_collections
 
-from dmn_jax import config as config_lib, results, train
+from dmn_jax import config as config_lib, locks, results, train
 from dmn_jax import workdir as workdir_lib
 from dmn_jax.errors import ConfigError, DataError
 from dmn_jax.results.common import FAILED
@@ -120,15 +120,27 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
   return cells
 
 
+def lock_path(root: str, name: str) -> str:
+  """The lock file of cell `name` under the sweep root `root` (beside its workdir)."""
+  return os.path.join(root, f'{name}.lock')
+
+
 def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
-              log: Callable[[str], None] = print) -> str:
-  """Trains every cell not finished yet (in order), rewriting the table after each."""
+              log: Callable[[str], None] = print, lock: bool = False) -> str:
+  """Trains every cell not finished yet (in order), rewriting the table after each.
+
+  lock=True: several processes share the sweep: each locks a cell before training it
+  (`dmn_jax.locks`) and passes over the cells other live processes hold, so N processes
+  started on one sweep train N cells at a time, never the same one twice.
+  """
   cells = make_cells(sweep_cfg, get_run_config)
   for c in cells:                          # every config is checked before anything trains
     config_lib.validate(ml_collections.FrozenConfigDict(c['config']))
   registry, sweep = Registry.of(sweep_cfg.cells_dir)
 
   def table():
+    if lock:
+      registry.refresh()                   # the cells other processes archived too
     return results.write_table(sweep_cfg, cells, root, command, registry)
 
   table()
@@ -142,41 +154,62 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     if registry.get(sweep, c['name'], c['config']) is not None:
       log(f'{head}: done ({sweep_cfg.cells_dir}) ===')
       continue
-    moved = registry.supersede(sweep, c['name'])
-    if moved is not None:
-      log(f'{head}: its archived run (another config) moved to {moved} ===')
-    same = registry.find_same(c['config'])
-    if same is not None:
-      registry.archive(same, sweep, c['name'])
-      log(f'{head}: done as {same} (same config) ===')
-      table()
-      continue
-    # Never taken from a run of the same config with MORE seeds: seed s beside others is not
-    # bit-identical to seed s beside fewer (the vmapped program's float order depends on the
-    # number of seeds), so its first seeds are not this cell's run.
-    log(f"{head} ({c['config'].num_seeds} seeds) ===")
-    wd = os.path.join(root, c['name'])
-    try:      # another sweep's cell of the same name there: refuse, touching nothing of it
-      workdir_lib.check_config(wd, c['config'])
-    except ConfigError as e:
-      log(f"[{c['name']}] FAILED ({e}); the sweep goes on")
-      failed.append(c['name'])
-      continue
-    if os.path.exists(os.path.join(wd, FAILED)):
-      os.remove(os.path.join(wd, FAILED))           # a retry
+    held = None
+    if lock:
+      path = lock_path(root, c['name'])
+      held = locks.try_lock(path)
+      if held is None:
+        log(f"{head}: training in another process ({locks.holder(path) or 'just ended'}) ===")
+        continue
+      registry.refresh()                   # another process may have archived it meanwhile
+      if registry.get(sweep, c['name'], c['config']) is not None:
+        held.release()
+        log(f'{head}: done ({sweep_cfg.cells_dir}) ===')
+        continue
     try:
-      train.train_and_evaluate(c['config'], wd, log=lambda s, n=c['name']: log(f'[{n}] {s}'))
-    except (FloatingPointError, DataError, ConfigError) as e:
-      # One bad cell (e.g. a diverged loss) must not end a night's sweep: record it, go on.
-      os.makedirs(wd, exist_ok=True)
-      workdir_lib.write_text(os.path.join(wd, FAILED), f'{type(e).__name__}: {e}\n')
-      log(f"[{c['name']}] FAILED ({type(e).__name__}: {e}); the sweep goes on")
-      failed.append(c['name'])
-      table()
-      continue
-    registry.archive(wd, sweep, c['name'])
+      if not _run_cell(c, os.path.join(root, c['name']), registry, sweep, head, log):
+        failed.append(c['name'])
+    finally:
+      if held is not None:
+        held.release()
     table()
   log(f'sweep done in {time.perf_counter() - t0:.0f} s this call'
       + (f'; FAILED cells: {failed} (see the log above, and {FAILED} in their workdirs)'
          if failed else ''))
   return table()
+
+
+def _run_cell(c: dict, wd: str, registry: Registry, sweep: str, head: str,
+              log: Callable[[str], None]) -> bool:
+  """Makes cell `c` done: moves an archived run of another config at its name aside, takes an
+  archived run of its exact config if there is one, else trains (or resumes) it in `wd` and
+  archives it. False if it failed (recorded in `wd`; the sweep goes on)."""
+  moved = registry.supersede(sweep, c['name'])
+  if moved is not None:
+    log(f'{head}: its archived run (another config) moved to {moved} ===')
+  same = registry.find_same(c['config'])
+  if same is not None:
+    registry.archive(same, sweep, c['name'])
+    log(f'{head}: done as {same} (same config) ===')
+    return True
+  # Never taken from a run of the same config with MORE seeds: seed s beside others is not
+  # bit-identical to seed s beside fewer (the vmapped program's float order depends on the
+  # number of seeds), so its first seeds are not this cell's run.
+  log(f"{head} ({c['config'].num_seeds} seeds) ===")
+  try:      # another sweep's cell of the same name there: refuse, touching nothing of it
+    workdir_lib.check_config(wd, c['config'])
+  except ConfigError as e:
+    log(f"[{c['name']}] FAILED ({e}); the sweep goes on")
+    return False
+  if os.path.exists(os.path.join(wd, FAILED)):
+    os.remove(os.path.join(wd, FAILED))           # a retry
+  try:
+    train.train_and_evaluate(c['config'], wd, log=lambda s, n=c['name']: log(f'[{n}] {s}'))
+  except (FloatingPointError, DataError, ConfigError) as e:
+    # One bad cell (e.g. a diverged loss) must not end a night's sweep: record it, go on.
+    os.makedirs(wd, exist_ok=True)
+    workdir_lib.write_text(os.path.join(wd, FAILED), f'{type(e).__name__}: {e}\n')
+    log(f"[{c['name']}] FAILED ({type(e).__name__}: {e}); the sweep goes on")
+    return False
+  registry.archive(wd, sweep, c['name'])
+  return True

@@ -6,7 +6,8 @@
       --workdir=runs/babi_passes
 
 Resumable: rerun the same command; finished cells are skipped and an unfinished one resumes
-from its last epoch. `--table_only` rewrites the table from the workdir without training.
+from its last epoch. Several processes may run the same command at once: each locks the cell
+it trains (`<workdir>/<cell>.lock`) and passes over the cells the others hold. `--table_only` rewrites the table from the workdir without training.
 """
 
 import sys
@@ -40,7 +41,7 @@ def main(argv):
       cells = sweep.make_cells(_CONFIG.value, run_config)
       print(results.write_table(_CONFIG.value, cells, _WORKDIR.value, command))
     else:
-      print(sweep.run_sweep(_CONFIG.value, _WORKDIR.value, run_config, command))
+      print(sweep.run_sweep(_CONFIG.value, _WORKDIR.value, run_config, command, lock=True))
 
   common.run_cli(go)
 

@@ -67,6 +67,10 @@ class Registry:
   def _changed(self) -> None:
     self._entries = None
 
+  def refresh(self) -> None:
+    """Reads the archive again (another process may have changed it)."""
+    self._changed()
+
   def path(self, sweep: str, name: str) -> str:
     return os.path.join(self.root, sweep, name)
 
