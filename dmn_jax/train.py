@@ -372,9 +372,6 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       f'{f"; story batches of {story_rows} stories" if story_rows else ""}'
       f'{f"; {lay.num_devices} devices, mesh {lay.describe()}" if lay.mesh else ""})')
 
-  def call_args(group, active):
-    return _call_args(group, active, per_call, lay)
-
   epochs_this_call = 0
   while not finished():
     stop.check()
@@ -391,26 +388,12 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     n_epoch = n_train if rows is None else len(rows)
     progress = EpochProgress(n_epoch, f'epoch {epoch + 1}/{cfg.train.num_epochs}',
                              int(run.active.sum()), log, progress_every)
-    sums, new_compile, t_epoch = [], 0.0, time.perf_counter()
+    t_epoch = time.perf_counter()
     first_step = int(np.max(np.asarray(lay.fetch(state['step']))[run.active]))
     steps = epoch_batches(train_batcher, [seeds[i] for i in run.index], epoch, buckets, rows,
                           chunk=per_call, sampling=cfg.train.get('sampling', 'shuffle'))
-    for j, group in chunks(steps, per_call):
-      batches, act = call_args(group, sub_active)
-      if (run.size, j) not in compiled:
-        t_c = time.perf_counter()
-        compiled[(run.size, j)] = jitted.lower(sub, batches, sub_ctl, act).compile()
-        new_compile += time.perf_counter() - t_c
-        progress.pause(time.perf_counter() - t_c)
-      stop.check()                               # Ctrl-C: leave before the call
-      sub, terms = compiled[(run.size, j)](sub, batches, sub_ctl, act)
-      sums.append((terms, len(group)))
-      if lay.mesh is not None and len(sums) % 32 == 0:
-        jax.block_until_ready(sub)    # several devices: a deep queue of steps can time out
-      if progress.update(bs * len(group)):
-        jax.block_until_ready(terms)
-        progress.line()
-    progress.close()
+    sub, sums, new_compile = _run_epoch(steps, sub, sub_ctl, sub_active, run.size, jitted,
+                                        compiled, per_call, lay, progress, stop, bs)
     sums = _per_step(lay.fetch(sums), per_call)   # waits for the device; one transfer
     _check_finite(sums, sub_active, [seeds[i] for i in run.index], epoch, first_step)
     total = run.spread(metrics.accumulate(sums), n_seeds)
@@ -425,18 +408,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
     meta['train_examples'] += n_epoch * int(active.sum())
-    improved = np.zeros((n_seeds,), bool)
-    events = []
-    for i, (sm, dev_m) in enumerate(zip(meta['seeds'], dev_ms)):
-      if not active[i]:
-        continue
-      sm['epochs_run'] = epoch + 1
-      if family.selects_best(cfg, epoch, sm):
-        improved[i] = seeds_lib.early_stopping_update(
-            sm, dev_m, epoch + 1, cfg.train.patience, cfg.train.get('best_by', 'accuracy'))
-      event = family.after_epoch(cfg, sm, dev_m, epoch + 1)
-      if event:
-        events.append(f'seed {seeds[i]}: {event}')
+    improved, events = _update_seeds(cfg, family, meta, dev_ms, active, epoch, seeds)
     if improved.any():
       best_params = seeds_lib.select(improved, state['params'], best_params)
       ckpts.save_best(epoch + 1, best_params, {'epoch': epoch + 1})
@@ -454,6 +426,50 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
   return _final_evaluation(cfg, workdir, family, data, meta, seed_controls(meta['epoch']),
                            eval_step, best_params, batchers, story_rows, lay, compile_seconds,
                            log)
+
+
+def _run_epoch(steps, sub, sub_ctl, sub_active, size, jitted, compiled, per_call, lay, progress,
+               stop, bs) -> tuple:
+  """One epoch's train calls on the running seeds' state `sub`; a (seeds, bucket) program not
+  compiled yet compiles on first use. Returns (sub, [(loss terms, steps)] per call, seconds
+  spent compiling)."""
+  sums, new_compile = [], 0.0
+  for j, group in chunks(steps, per_call):
+    batches, act = _call_args(group, sub_active, per_call, lay)
+    if (size, j) not in compiled:
+      t_c = time.perf_counter()
+      compiled[(size, j)] = jitted.lower(sub, batches, sub_ctl, act).compile()
+      new_compile += time.perf_counter() - t_c
+      progress.pause(time.perf_counter() - t_c)
+    stop.check()                                 # Ctrl-C: leave before the call
+    sub, terms = compiled[(size, j)](sub, batches, sub_ctl, act)
+    sums.append((terms, len(group)))
+    if lay.mesh is not None and len(sums) % 32 == 0:
+      jax.block_until_ready(sub)      # several devices: a deep queue of steps can time out
+    if progress.update(bs * len(group)):
+      jax.block_until_ready(terms)
+      progress.line()
+  progress.close()
+  return sub, sums, new_compile
+
+
+def _update_seeds(cfg, family, meta, dev_ms, active, epoch, seeds) -> tuple[np.ndarray, list]:
+  """Each active seed's record after `epoch` (0-based): epochs run, early stopping on its dev
+  metrics, the family's per-epoch event (e.g. linear start ending). Returns (<bool>[S] whose
+  params are a new best, the events to log)."""
+  improved = np.zeros((len(seeds),), bool)
+  events = []
+  for i, (sm, dev_m) in enumerate(zip(meta['seeds'], dev_ms)):
+    if not active[i]:
+      continue
+    sm['epochs_run'] = epoch + 1
+    if family.selects_best(cfg, epoch, sm):
+      improved[i] = seeds_lib.early_stopping_update(
+          sm, dev_m, epoch + 1, cfg.train.patience, cfg.train.get('best_by', 'accuracy'))
+    event = family.after_epoch(cfg, sm, dev_m, epoch + 1)
+    if event:
+      events.append(f'seed {seeds[i]}: {event}')
+  return improved, events
 
 
 def _final_evaluation(cfg, workdir, family, data, meta, ctl, eval_step, best_params, batchers,
