@@ -203,23 +203,45 @@ def launch(n: int, argv: list[str], log_dir: str, stagger: float = 2.0) -> list[
   return procs
 
 
-def wait_all(procs: list[subprocess.Popen]) -> list[int]:
-  """Waits for every process; returns their exit codes. A SIGTERM sent here reaches them as
-  Ctrl-C (each keeps its last checkpoint whole and stops); a Ctrl-C at the terminal reaches
-  them itself (one process group), and this waits for them to stop."""
+def wait_all(procs: list[subprocess.Popen], every: float = 0.0,
+             report: Callable[[], None] | None = None) -> list[int]:
+  """Waits for every process, calling `report()` every `every` seconds meanwhile (0: never);
+  returns their exit codes. A SIGTERM sent here reaches them as Ctrl-C (each keeps its last
+  checkpoint whole and stops); a Ctrl-C at the terminal reaches them itself (one process
+  group), and this waits for them to stop."""
   def forward(signum, frame):
     for p in procs:
       if p.poll() is None:
         p.send_signal(signal.SIGINT)
   old = signal.signal(signal.SIGTERM, forward)
+  last = time.monotonic()
   try:
-    while True:
+    while any(p.poll() is None for p in procs):
       try:
-        return [p.wait() for p in procs]
+        time.sleep(0.2)
       except KeyboardInterrupt:
         continue
+      if every and report is not None and time.monotonic() - last >= every:
+        last = time.monotonic()
+        report()
+    return [p.returncode for p in procs]
   finally:
     signal.signal(signal.SIGTERM, old)
+
+
+def progress_line(rows: list[dict]) -> str:
+  """One line of the queue's state: per entry with cells left, done/total and the cells in
+  training with their epochs."""
+  parts = []
+  for r in rows:
+    k = r['counts']
+    if k['pending'] + k['failed'] + k['training'] + k['resumable'] == 0:
+      continue
+    training = [f"{c['name']} {c['detail'].rsplit(', ', 1)[-1]}" for c in r['cells']
+                if c['state'] == 'training']
+    parts.append(f"{r['entry'].name} {k['done'] + k['reused']}/{len(r['cells'])}"
+                 + (f" ({'; '.join(training)})" if training else ''))
+  return time.strftime('%H:%M ') + (' | '.join(parts) or 'every cell done')
 
 
 def lane_command(args: list[str]) -> list[str]:

@@ -30,6 +30,8 @@ _ONLY = flags.DEFINE_list('only', [], 'queue entries (fnmatch patterns; default:
 _MATCH = flags.DEFINE_string('cells_match', '*', 'only the cells whose names match (fnmatch)')
 _QUEUE = flags.DEFINE_string('queue', 'experiments/configs/reproduce.py',
                              'a Python file whose QUEUE lists the entries')
+_EVERY = flags.DEFINE_float('status_every', 10.0, 'with --lanes > 1: minutes between progress '
+                             'lines (0: none)')
 _CELLS = flags.DEFINE_bool('cells', False, 'status: list every cell not done')
 _LOG_DIR = flags.DEFINE_string('lanes_dir', 'runs/reproduce', 'with --lanes > 1: where the lanes log')
 
@@ -74,7 +76,10 @@ def main(argv):
       procs = reproduce.launch(_LANES.value, reproduce.lane_command(args), _LOG_DIR.value)
       print(f'{len(procs)} lanes (pids {", ".join(str(p.pid) for p in procs)}); logs in '
             f'{_LOG_DIR.value}/lane<i>.log', flush=True)
-      codes = reproduce.wait_all(procs)
+      codes = reproduce.wait_all(
+          procs, 60 * _EVERY.value,
+          lambda: print(reproduce.progress_line(reproduce.status(entries, load, _MATCH.value)),
+                        flush=True))
       reproduce.tables(entries, load)       # each lane wrote the tables as it went; once more
       print(reproduce.format_status(reproduce.status(entries, load, _MATCH.value)))
       if any(codes):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -153,11 +154,14 @@ def get_config(arg=None):
       "'two tiny cells')]\n")
   lanes = tmp_path / 'lanes'
   r = subprocess.run([sys.executable, '-m', 'experiments.reproduce', '--run', '--lanes=2',
-                      f'--queue={tmp_path / "queue.py"}', f'--lanes_dir={lanes}'],
+                      f'--queue={tmp_path / "queue.py"}', f'--lanes_dir={lanes}',
+                      '--status_every=0.02'],
                      cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS='cpu'), capture_output=True,
                      text=True, timeout=600)
   assert r.returncode == 0, r.stderr + r.stdout
   assert '2 of 2 cells done' in r.stdout
+  # Progress lines while the lanes train (every 1.2 s here): the entry, cells done of all.
+  assert re.search(r'^\d\d:\d\d (tiny [012]/2|every cell done)', r.stdout, re.M), r.stdout
   logs = ''.join((lanes / f'lane{i}.log').read_text() for i in range(2))
   for cell in ('task01', 'task04'):
     assert logs.count(f'{cell} (1 seeds) ===') == 1, logs          # trained once, not twice
