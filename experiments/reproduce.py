@@ -83,7 +83,9 @@ def main(argv):
       reproduce.tables(entries, load)       # each lane wrote the tables as it went; once more
       print(reproduce.format_status(reproduce.status(entries, load, _MATCH.value)))
       if any(codes):
-        raise ConfigError(f'lanes ended with exit codes {codes}: see {_LOG_DIR.value}/')
+        raise ConfigError(f'lanes ended with exit codes {codes} (a lane stopped by Ctrl-C or '
+                          f'kill ends so too; rerun the same command to resume): see '
+                          f'{_LOG_DIR.value}/lane<i>.log')
     elif _RUN.value:
       reproduce.run(entries, load, lambda s: print(s, flush=True), _MATCH.value)
       print(reproduce.format_status(reproduce.status(entries, load, _MATCH.value)))
