@@ -68,7 +68,7 @@ def lm_table(workdirs: list[str], command: str, note: str = '', figure: str | No
     else:
       ppl = r['valid_ppl_by_epoch']
       ours = f'{ppl[-1]:.1f} (so far) | –' if ppl else '(no epoch yet) | –'
-      ep, why = f"{r['epochs']}", 'running'
+      ep, why = f"{r['epochs']}", 'unfinished'
     lines.append(f"| {r['hidden']} | {r['hops']} | {r['memory']} | {pv} | {pt} | {ours} | {ep} "
                  f"| {why} | {r['words_per_second']:,.0f} | {r['train_seconds']:.0f} |")
   lines += ['', 'Validation perplexity by epoch: ' + '; '.join(
@@ -100,7 +100,7 @@ def lm_curves(rows: list[dict], path: str) -> None:
     label = f"{r['hidden']}/{r['hops']}/{r['memory']}"
     ppl = r['valid_ppl_by_epoch']
     ax.plot(range(1, len(ppl) + 1), ppl, '-o', ms=3, color=colour,
-            label=f'{label} valid' + ('' if r['complete'] else ' (running)'))
+            label=f'{label} valid' + ('' if r['complete'] else ' (unfinished)'))
     if r['paper']:
       ax.axhline(r['paper'][0], ls='--', lw=1, color=colour, label=f'{label} paper valid')
     if r['complete']:

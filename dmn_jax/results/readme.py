@@ -152,7 +152,7 @@ def _memn2n(results_dir: str) -> list[str]:
 
 def _ptb(results_dir: str) -> list[str]:
   """The language-model tables: the capped runs (`ptb_memn2n`) and the authors' full schedule
-  (`ptb_memn2n_authors`, runs still training shown with their latest validation perplexity)."""
+  (`ptb_memn2n_authors`, unfinished runs shown with their latest validation perplexity)."""
   out = []
   for name, what in (('ptb_memn2n_authors', "the authors' schedule, to convergence"),
                      ('ptb_memn2n', 'capped runs')):
@@ -168,8 +168,8 @@ def _ptb(results_dir: str) -> list[str]:
           ours += f" (capped at {r['epoch_cap']})"
       else:
         last = r['valid_ppl_by_epoch'][-1] if r['valid_ppl_by_epoch'] else None
-        ours = (f"still training: valid {last:.1f} after {r['epochs']} epochs" if last else
-                'still training, no epoch finished')
+        ours = (f"unfinished: valid {last:.1f} after {r['epochs']} epochs" if last else
+                'unfinished, no epoch yet')
       parts.append(f"{r['hidden']}/{r['hops']}/{r['memory']} {ours} (paper {pv} / {pt})")
     out += [f"**MemN2N language model, Penn Treebank, {what}** ({_link(name)}; commands "
             'inside), valid / test perplexity, hidden/hops/memory: ' + '; '.join(parts) + '.', '']
