@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 
 import ml_collections
 import numpy as np
@@ -437,7 +438,14 @@ def test_grid_table_pairs_the_two_values_seed_by_seed(tmp_path):
   assert (data['paired']['a'], data['paired']['b']) == ('0.1', '0.3')
   assert r['n'] == 3 and r['mean_diff'] == pytest.approx((5 + 10 + 1) / 3)
   assert r['wins'] == 3 and r['p'] == pytest.approx(0.25)
-  assert '| 2 | 3 | +5.3 ± 4.5 | 3 / 0 | 0.250 | no difference shown (p = 0.25) |' in text
+  assert ('| 2 | 3 | +5.3 ± 4.5 | 3 / 0 | 0.250 | 0.3 better on every seed; p = 0.25, the least '
+          '3 seeds allow: not shown on this task alone |') in text
+  # Seeds that disagree: no difference shown.
+  shutil.rmtree(os.path.join(root, 'st', cells[1]['name']))
+  _archive(root, 'st', cells[1]['name'], json.loads(cells[1]['config'].to_json_best_effort()),
+           [.95, .70, .86], [.5] * 3, extra=timing)
+  text, data = grid.table_grid(cells, str(tmp_path / 'runs'), Registry(root), 'st', 'CMD')
+  assert '| 2 | 3 | -1.3 ± 7.8 | 2 / 1 | 1.000 | no difference shown (p = 1.00) |' in text, text
 
 
 @pytest.mark.parametrize('study', ['attention_pm', 'gate_loss_pm', 'schedule_pm', 'glove_pm'])

@@ -63,9 +63,14 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
 
 
 def _verdict(r: dict, a, b) -> str:
+  better = b if r['mean_diff'] > 0 else a
   if r['p'] >= 0.05:
+    if r['n'] > 1 and max(r['wins'], r['losses']) == r['n']:
+      # As one-sided as n seeds can be: the smallest p they allow, 2 / 2^n, is still ≥ 0.05.
+      return (f"{better} better on every seed; p = {r['p']:.2f}, the least {r['n']} seeds "
+              'allow: not shown on this task alone')
     return f"no difference shown (p = {r['p']:.2f})"
-  return f"{b if r['mean_diff'] > 0 else a} better on dev (p = {r['p']:.3f})"
+  return f"{better} better on dev (p = {r['p']:.3f})"
 
 
 def _paired_section(cells, dev, values) -> tuple[list[str], dict | None]:
