@@ -157,7 +157,7 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     held = None
     if lock:
       path = lock_path(root, c['name'])
-      held = locks.try_lock(path)
+      held = _lock_cell(path)
       if held is None:
         log(f"{head}: training in another process ({locks.holder(path) or 'just ended'}) ===")
         continue
@@ -177,6 +177,17 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
       + (f'; FAILED cells: {failed} (see the log above, and {FAILED} in their workdirs)'
          if failed else ''))
   return table()
+
+
+def _lock_cell(path: str, tries: int = 3) -> locks.CellLock | None:
+  """The cell's lock, or None while another process trains it. A lock refused although nobody
+  holds it (a status reader held it shared for an instant) is tried again."""
+  for _ in range(tries):
+    held = locks.try_lock(path)
+    if held is not None or locks.holder(path) is not None:
+      return held
+    time.sleep(0.05)
+  return None
 
 
 def _run_cell(c: dict, wd: str, registry: Registry, sweep: str, head: str,

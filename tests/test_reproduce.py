@@ -168,3 +168,16 @@ def get_config(arg=None):
     assert os.path.exists(os.path.join(cfg.cells_dir, cell, 'summary.json'))
   with open(cfg.out + '.json') as f:
     assert json.load(f)['summary']['tasks_done'] == 2               # the last table is whole
+
+
+def test_a_lock_refused_while_nobody_holds_it_is_tried_again(tmp_path, monkeypatch):
+  # A status reader holds the lock shared for an instant: the sweep's try fails once.
+  path = str(tmp_path / 'task01.lock')
+  real, calls = locks.try_lock, []
+  monkeypatch.setattr(locks, 'try_lock', lambda p: calls.append(p) or (
+      None if len(calls) == 1 else real(p)))
+  held = sweep._lock_cell(path)
+  assert held is not None and len(calls) == 2
+  assert sweep._lock_cell(path) is None                 # truly held: refused, not retried
+  assert len(calls) == 3
+  held.release()
