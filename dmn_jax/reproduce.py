@@ -136,13 +136,13 @@ def status(entries: list[Entry], load: Loader, pattern: str = '*') -> list[dict]
 
 def format_status(rows: list[dict], show_cells: bool = False) -> str:
   """The status as a plain-text table (and, with show_cells, every cell not done)."""
-  head = f"{'entry':<16} {'cells':>5} {'done':>5} {'train':>6} {'resume':>6} {'left':>5}  " \
+  head = f"{'entry':<20} {'cells':>5} {'done':>5} {'train':>6} {'resume':>6} {'left':>5}  " \
          f"{'trained h':>9}  table"
   lines = [head, '-' * len(head)]
   for r in rows:
     k, e = r['counts'], r['entry']
     left = k['pending'] + k['failed']
-    lines.append(f"{e.name:<16} {len(r['cells']):>5} {k['done'] + k['reused']:>5} "
+    lines.append(f"{e.name:<20} {len(r['cells']):>5} {k['done'] + k['reused']:>5} "
                  f"{k['training']:>6} {k['resumable']:>6} {left:>5}  {r['train_hours']:>9.1f}  "
                  f'{e.what}')
     if show_cells:

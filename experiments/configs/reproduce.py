@@ -21,6 +21,8 @@ QUEUE = [
           'DMN+ on bAbI 10k, answers only (results/babi_10k_dmnplus; issue 19)'),
     Entry('attention_pm', f'{_H}:attention_pm', 'runs/babi_hard',
           'paper model: softmax episode vs attention GRU (issue 18)'),
+    Entry('dmnplus_pe_form_10k', f'{_H}:dmnplus_pe_form_10k', 'runs/dmnplus_pe_form_10k',
+          "DMN+ 10k tasks 16, 17: the MemN2N authors' position encoding (issue 19)"),
     Entry('memn2n', 'experiments/configs/babi_memn2n_sweep.py', 'runs/babi_memn2n',
           'MemN2N per task, joint, hop ablation (results/babi_memn2n_authors; issue 17)'),
     Entry('passes', 'experiments/configs/babi_passes.py', 'runs/babi_passes',
