@@ -99,8 +99,8 @@ def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*') -> 
     row = {'name': c['name'], 'detail': '', 'train_seconds': 0.0}
     if done is not None:
       row.update(state='done', train_seconds=float(done.get('train_seconds', 0.0)))
-    elif registry.find_same(c['config']) is not None:
-      row.update(state='reused', detail=registry.find_same(c['config']))
+    elif (same := registry.find_same(c['config'])) is not None:
+      row.update(state='reused', detail=same)
     else:
       who = locks.holder(sweep.lock_path(entry.workdir, c['name']))
       epoch = last_epoch(wd)
