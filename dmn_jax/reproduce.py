@@ -83,13 +83,23 @@ def last_epoch(workdir: str) -> int:
   return 0
 
 
-def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*') -> list[dict]:
+def _registry(cells_dir: str, cache: dict | None) -> tuple[Registry, str]:
+  """`Registry.of(cells_dir)`, one Registry per archive root within `cache` (read once)."""
+  registry, name = Registry.of(cells_dir)
+  if cache is None:
+    return registry, name
+  return cache.setdefault(registry.root, registry), name
+
+
+def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*',
+                registries: dict | None = None) -> list[dict]:
   """[{'name', 'state', 'detail', 'train_seconds'}] for every cell of `entry` matching
   `pattern`. state: 'done' (archived with its config), 'reused' (an archived run of its exact
   config elsewhere: taken when the sweep reaches it), 'training' (a live process holds it),
   'resumable' (a checkpoint in the workdir), 'failed' (its last try failed) or 'pending';
-  detail says more (who trains it, from which epoch; '‡' when an older run stands in)."""
-  registry, name = Registry.of(sweep_cfg.cells_dir)
+  detail says more (who trains it, from which epoch; '‡' when an older run stands in).
+  `registries`: a cache of archive indexes shared by several calls (`status`)."""
+  registry, name = _registry(sweep_cfg.cells_dir, registries)
   out = []
   for c in sweep.make_cells(sweep_cfg, get_run_config):
     if not fnmatch.fnmatch(c['name'], pattern):
@@ -124,10 +134,10 @@ STATES = ('done', 'reused', 'training', 'resumable', 'failed', 'pending')
 
 def status(entries: list[Entry], load: Loader, pattern: str = '*') -> list[dict]:
   """Per entry: {'entry', 'cells': cell_states, 'counts': {state: n}, 'train_hours'}."""
-  rows = []
+  rows, registries = [], {}                       # the archive is read once for all entries
   for e in entries:
     cfg, get_run_config = load(e)
-    cells = cell_states(e, cfg, get_run_config, pattern)
+    cells = cell_states(e, cfg, get_run_config, pattern, registries)
     counts = {s: sum(c['state'] == s for c in cells) for s in STATES}
     rows.append({'entry': e, 'cells': cells, 'counts': counts,
                  'train_hours': sum(c['train_seconds'] for c in cells) / 3600})

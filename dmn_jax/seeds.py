@@ -3,7 +3,8 @@
 All seeds of a run share one compiled step, vmapped over a leading seed axis [S, ...]. Each seed
 keeps its own record (`SeedRecord` fields in a plain dict, so it round-trips through the
 checkpoint's JSON meta): its best dev figures, its patience counter, whether it has stopped.
-Stopped seeds are frozen; once some have stopped the step runs on a smaller set (`ActiveSet`).
+Stopped seeds are frozen: seeds run one after the other skip them inside the step; vmapped side
+by side, once some have stopped the step runs on a smaller set (`ActiveSet`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ class ActiveSet:
   With all S seeds active the step runs on all of them. Once seeds stop, it runs on the
   smallest size of {S, and the powers of two below S} that holds the active ones (at most
   log2(S) + 1 compiled sizes), filled up with stopped seeds, which the step keeps frozen.
+  shrink=False: always all S (seeds run one after the other skip the stopped ones inside the
+  one compiled step, `over_seeds`'s `skip`, so a smaller set would only cost a compile).
 
   Attributes:
     active: <bool>[S], the seeds still training.
@@ -108,13 +111,13 @@ class ActiveSet:
     size: len(index).
   """
 
-  def __init__(self, records: list[dict[str, Any]], multiple: int = 1):
+  def __init__(self, records: list[dict[str, Any]], multiple: int = 1, shrink: bool = True):
     n = len(records)
     self.active = np.array([not r['stopped'] for r in records])
     act, idle = np.flatnonzero(self.active), np.flatnonzero(~self.active)
     # multiple: the seed axis's device count (`parallel.Layout.seed_devices`); sizes split evenly.
     sizes = sorted({n} | {2 ** k for k in range(n.bit_length())
-                          if 2 ** k < n and 2 ** k % multiple == 0})
+                          if shrink and 2 ** k < n and 2 ** k % multiple == 0})
     self.size = min(z for z in sizes if z >= len(act))
     self.full = self.size == n
     self.index = (np.arange(n) if self.full
@@ -137,7 +140,7 @@ class ActiveSet:
     return out
 
 
-def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = ()):
+def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = (), skip: tuple | None = None):
   """`fn` (one seed's step) over a leading seed axis of the arguments whose `in_axes` entry is
   0 (None: every seed gets the same value). The per-seed outputs are stacked [S, ...].
 
@@ -149,8 +152,16 @@ def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = ()):
     and **the same program for every S**, so seed s trains and evaluates bit for bit as it does
     alone, whatever the seeds beside it.
   seed_chunk = k > 1: k seeds at a time (`lax.map` over chunks of k, vmapped within).
+
+  skip = (k, idle), seed_chunk = 1 only: argument k is a per-seed <bool>[S], and a seed whose
+    entry is False does not run: its outputs are `idle(*its args)` (a stopped seed: its state
+    unchanged, zero sums). The loop runs over the other seeds only, and how many run is a traced
+    value, so a run whose seeds stop early keeps one compiled program and pays nothing for the
+    stopped ones; a running seed's computation is unchanged (bit for bit).
   """
   in_axes = tuple(in_axes)
+  if skip is not None and (seed_chunk != 1 or in_axes[skip[0]] != 0):
+    raise ValueError('over_seeds: skip needs seed_chunk=1 and a per-seed mask argument')
   if seed_chunk <= 0:
     return jax.vmap(fn, in_axes=in_axes)
 
@@ -160,10 +171,7 @@ def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = ()):
     n = jax.tree.leaves(xs)[0].shape[0]
 
     def one(x):
-      full = list(args)
-      for i, v in zip(seeded, x):
-        full[i] = v
-      return fn(*full)
+      return fn(*_fill(args, seeded, x))
 
     if seed_chunk > 1:
       return jax.lax.map(one, xs, batch_size=seed_chunk)
@@ -173,17 +181,34 @@ def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = ()):
       xs = jax.tree.map(lambda x: jnp.concatenate([x, x]), xs)
     rows = jax.tree.leaves(xs)[0].shape[0]
     pick = lambda i: jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, i, keepdims=False), xs)
-    shapes = jax.eval_shape(one, jax.tree.map(lambda x: x[0], xs))
-    out = jax.tree.map(lambda s: jnp.zeros((rows,) + s.shape, s.dtype), shapes)
+    if skip is None:
+      shapes = jax.eval_shape(one, jax.tree.map(lambda x: x[0], xs))
+      out = jax.tree.map(lambda s: jnp.zeros((rows,) + s.shape, s.dtype), shapes)
+      # XLA also inlines a loop it knows to run once: the trip count behind a barrier.
+      stop = jax.lax.optimization_barrier(jnp.int32(n))
+      order = None
+    else:                                 # the seeds that run first (in seed order), then the rest
+      k, idle = skip
+      runs = args[k][:n]
+      stop = jnp.sum(runs.astype(jnp.int32))
+      order = jnp.argsort(~runs, stable=True).astype(jnp.int32)
+      out = jax.vmap(lambda x: idle(*_fill(args, seeded, x)))(xs)
 
     def body(carry):
-      i, out = carry
+      j, out = carry
+      i = j if order is None else order[j]
       put = lambda o, v: jax.lax.dynamic_update_index_in_dim(o, v, i, 0)
-      return i + 1, jax.tree.map(put, out, one(pick(i)))
+      return j + 1, jax.tree.map(put, out, one(pick(i)))
 
-    # XLA also inlines a loop it knows to run once: the trip count behind a barrier.
-    stop = jax.lax.optimization_barrier(jnp.int32(n))
     out = jax.lax.while_loop(lambda c: c[0] < stop, body, (jnp.int32(0), out))[1]
     return jax.tree.map(lambda x: x[:n], out)
 
   return call
+
+
+def _fill(args: tuple, seeded: list[int], values: tuple) -> list:
+  """`args` with the entries at positions `seeded` replaced by `values` (one seed's rows)."""
+  full = list(args)
+  for i, v in zip(seeded, values):
+    full[i] = v
+  return full

@@ -121,8 +121,9 @@ def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
   """step(states, batches, controls, active) -> (states, metric sums [S]), over the seeds.
 
   states, batches (each seed its own shuffle) and controls (`stack_controls`) carry a leading
-  seed axis; active <bool>[S]: a seed that has early-stopped keeps its state unchanged (its
-  compute still runs: the batch of seeds has one shape).
+  seed axis; active <bool>[S]: a seed that has early-stopped keeps its state unchanged. Side by
+  side its compute still runs (the batch of seeds has one shape); one after the other
+  (seed_chunk = 1) it is skipped, with zero sums.
 
   seed_chunk: how the seeds run (`seeds.over_seeds`): 0 side by side (vmap), 1 one after the
   other (seed s bit for bit as alone), k > 1 k at a time.
@@ -133,7 +134,13 @@ def make_seeds_train_step(model_cfg, tx: optax.GradientTransformation,
     new, terms = one(state, batch, ctl)
     return jax.tree.map(lambda n, o: jnp.where(act, n, o), new, state), terms
 
-  return seeds_lib.over_seeds(per_seed, seed_chunk, (0, 0, 0, 0))
+  def idle(state, batch, ctl, act):
+    del act
+    terms = jax.eval_shape(lambda: one(state, batch, ctl)[1])
+    return state, jax.tree.map(lambda t: jnp.zeros(t.shape, t.dtype), terms)
+
+  return seeds_lib.over_seeds(per_seed, seed_chunk, (0, 0, 0, 0),
+                              skip=(3, idle) if seed_chunk == 1 else None)
 
 
 def seed_chunk(cfg, lay) -> int:
@@ -381,7 +388,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     epoch = meta['epoch']
     ctl = seed_controls(epoch)
     run = seeds_lib.ActiveSet(meta['seeds'], multiple=(lay.seed_devices if jax.process_count() == 1
-                                                       else n_seeds))  # processes: all seeds
+                                                       else n_seeds),  # processes: all seeds
+                              shrink=seed_chunk(cfg, lay) != 1)
     sub, sub_ctl = lay.state(run.take(state)), lay.state(run.take(ctl))
     sub_active = run.active[run.index]
     rows = family.train_rows(cfg, data['train'], epoch)
@@ -399,6 +407,9 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     total = run.spread(metrics.accumulate(sums), n_seeds)
     state = lay.state(run.put(state, sub))
     compile_seconds += new_compile
+    if new_compile:
+      log(f'compiled the train step for {run.size} of {n_seeds} seeds in {new_compile:.1f} s '
+          '(seeds stopped early)')
     seconds = time.perf_counter() - t_epoch - new_compile
     active = run.active
     train_ms = [metrics.normalize(t, w) for t, w in

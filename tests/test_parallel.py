@@ -74,6 +74,8 @@ def test_active_set_sizes_split_evenly_over_the_seed_devices():
   assert seeds_lib.ActiveSet(recs).size == 1
   assert seeds_lib.ActiveSet(recs, multiple=2).size == 2
   assert seeds_lib.ActiveSet(recs, multiple=4).size == 4
+  full = seeds_lib.ActiveSet(recs, shrink=False)          # seeds in turn skip stopped ones
+  assert full.size == 8 and full.full and list(full.active) == [True] + [False] * 7
 
 
 def _free_port() -> int:

@@ -14,6 +14,7 @@ from dmn_jax.data import babi, batching
 from dmn_jax.errors import ConfigError, DataError
 from dmn_jax.optim import make_optimizer
 from experiments.configs import babi as babi_config
+from tests.conftest import with_keys
 
 
 def _setup(cfg):
@@ -480,6 +481,62 @@ def test_seeds_in_turn_train_each_seed_bit_for_bit_as_alone(tiny_cfg):
     other = _run_seeds(cfg, spec, data, tx, [0, 1, 2], 12, seed_chunk=chunk)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-4), other, among)
   assert not np.array_equal(among[0]['embed'][0], among[0]['embed'][1])    # seeds do differ
+
+
+def test_seeds_in_turn_skip_a_stopped_seed(tiny_cfg):
+  """One after the other, a seed whose active entry is False does not run: its state stays as
+  it was and its sums are zero, while the running seeds train bit for bit as before."""
+  cfg = ml_collections.FrozenConfigDict(tiny_cfg)
+  data, spec = babi.load_task(cfg.data_dir, cfg.task, dev_fraction=cfg.dev_fraction)
+  tx = make_optimizer(cfg.train)
+  seeds = [0, 1, 2]
+  init = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
+                      *[train.init_state(cfg, spec, tx, s) for s in seeds])
+  step = jax.jit(train.make_seeds_train_step(cfg.model, tx, seed_chunk=1))
+  n = batching.num_examples(data['train'])
+  batch = next(input_pipeline.seed_batches(
+      data['train'], 8, [np.random.RandomState(s).permutation(n) for s in seeds]))
+  ctl = train.stack_controls([train.controls(cfg, 0)] * 3)
+  every, _ = step(init, batch, ctl, np.ones(3, bool))
+  some, sums = step(init, batch, ctl, np.array([False, True, False]))
+  for leaf_some, leaf_every, leaf_init in zip(jax.tree.leaves(some), jax.tree.leaves(every),
+                                              jax.tree.leaves(init)):
+    np.testing.assert_array_equal(leaf_some[1], leaf_every[1])       # seed 1: as before
+    np.testing.assert_array_equal(leaf_some[0], leaf_init[0])        # seeds 0, 2: untouched
+    np.testing.assert_array_equal(leaf_some[2], leaf_init[2])
+  assert not np.array_equal(some['params']['embed'][1], init['params']['embed'][1])
+  for v in jax.tree.leaves(sums):
+    assert v[0] == 0 and v[2] == 0
+  assert sums['count'][1] > 0
+
+
+@pytest.mark.parametrize('chunk', [1, 0])
+def test_seeds_stopping_early_need_no_new_compile_in_turn(tiny_cfg, tmp_path, chunk):
+  """Seeds one after the other keep the full seed set (stopped ones skipped inside the step):
+  no compile after the first, and a seed's metrics are those of its run alone even while the
+  seeds beside it stop. Side by side (vmap) the set shrinks and compiles a smaller step."""
+  tiny_cfg.seed_chunk = chunk
+  tiny_cfg.train.num_epochs = 8
+  tiny_cfg.train.patience = 1          # with this lr, the seeds' dev losses turn at epochs 3, 3, 2
+  tiny_cfg.train.best_by = 'loss'
+  tiny_cfg.train.learning_rate = 0.03
+  tiny_cfg.train.length_buckets = 1
+  logs = []
+  train.train_and_evaluate(with_keys(tiny_cfg, num_seeds=3), str(tmp_path / 'three'),
+                           log=logs.append)
+  epochs = {s: max(l['epoch'] for l in _lines(tmp_path / 'three') if l['seed'] == s)
+            for s in range(3)}
+  assert min(epochs.values()) < 8 and len(set(epochs.values())) > 1, epochs  # stops differ
+  recompiled = [m for m in logs if m.startswith('compiled the train step for')]
+  assert bool(recompiled) == (chunk == 0), recompiled
+  if chunk == 1:
+    last = max(epochs, key=epochs.get)          # the seed that ran longest, beside stopped ones
+    train.train_and_evaluate(with_keys(tiny_cfg, seed=last, num_seeds=1), str(tmp_path / 'one'),
+                             log=lambda m: None)
+    drop = ('examples_per_second', 'epoch_seconds')
+    pick = lambda lines: [{k: v for k, v in l.items() if k not in drop} for l in lines
+                          if l['seed'] == last]
+    assert pick(_lines(tmp_path / 'one')) == pick(_lines(tmp_path / 'three'))
 
 
 def test_run_of_one_seed_equals_that_seed_of_a_larger_run(tiny_cfg, tmp_path):
