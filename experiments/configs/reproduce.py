@@ -19,6 +19,8 @@ QUEUE = [
     # Open issues.
     Entry('dmnplus_10k', 'experiments/configs/babi_dmnplus_sweep.py:10k', 'runs/dmnplus_10k',
           'DMN+ on bAbI 10k, answers only (results/babi_10k_dmnplus; issue 19)'),
+    Entry('dmnplus_best_by_10k', f'{_H}:dmnplus_best_by_10k', 'runs/dmnplus_best_by_10k',
+          'DMN+ 10k tasks 2, 3: best by dev accuracy vs dev loss (issue 19)'),
     Entry('attention_pm', f'{_H}:attention_pm', 'runs/babi_hard',
           'paper model: softmax episode vs attention GRU (issue 18)'),
     Entry('dmnplus_pe_form_10k', f'{_H}:dmnplus_pe_form_10k', 'runs/dmnplus_pe_form_10k',
