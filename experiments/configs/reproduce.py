@@ -21,6 +21,8 @@ QUEUE = [
           'DMN+ on bAbI 10k, answers only (results/babi_10k_dmnplus; issue 19)'),
     Entry('dmnplus_best_by_10k', f'{_H}:dmnplus_best_by_10k', 'runs/dmnplus_best_by_10k',
           'DMN+ 10k tasks 2, 3: best by dev accuracy vs dev loss (issue 19)'),
+    Entry('dmnplus_best_by', f'{_H}:dmnplus_best_by', 'runs/dmnplus_best_by',
+          'DMN+ 1k: best by dev loss vs accuracy (issue 19)'),
     Entry('attention_pm', f'{_H}:attention_pm', 'runs/babi_hard',
           'paper model: softmax episode vs attention GRU (issue 18)'),
     Entry('dmnplus_pe_form_10k', f'{_H}:dmnplus_pe_form_10k', 'runs/dmnplus_pe_form_10k',
@@ -44,8 +46,6 @@ QUEUE = [
     Entry('dmnplus_l2', f'{_H}:dmnplus_l2', 'runs/dmnplus_l2', 'DMN+ 1k: L2 on tasks 16, 17, 19'),
     Entry('dmnplus_dropout', f'{_H}:dmnplus_dropout', 'runs/dmnplus_dropout',
           'DMN+ 1k: dropout 0.1 vs 0.3'),
-    Entry('dmnplus_best_by', f'{_H}:dmnplus_best_by', 'runs/dmnplus_best_by',
-          'DMN+ 1k: best by dev loss vs accuracy'),
     # Finished tables (for --tables; a cell superseded later would train here).
     Entry('table1', 'experiments/configs/babi_sweep.py', 'runs/babi_sweep',
           'DMN Table 1, 20 tasks x 5 seeds (results/babi_1k_dmn)'),
