@@ -249,7 +249,7 @@ def test_a_workdir_holding_another_sweeps_cell_of_the_same_name_is_left_untouche
   assert not any('compiled' in l for l in logs) and 'FAILED cells' in logs[-1]
   assert sorted(os.listdir(wd)) == before                          # no FAILED.txt written there
   assert json.loads((wd / 'config.json').read_text())['model']['hidden'] == other.model.hidden
-  # Its table row is pending, not "running, epoch 3" (that is the other run's progress).
+  # Its table row is pending, not "started, 3 epochs done" (that is the other run's progress).
   assert '| 1 | 100 | 100 | (pending: its workdir holds another config)' in text
 
 

@@ -22,7 +22,8 @@ def cell_summary(c: dict, root: str, registry, sweep: str) -> dict | None:
 
 
 def status(workdir: str, cfg=None) -> str:
-  """'failed: <why>', 'running, epoch N' or 'pending' for an unfinished cell; with its `cfg`,
+  """'failed: <why>', 'started, N epochs done' (training, or resumable from its checkpoint) or
+  'pending' for an unfinished cell; with its `cfg`,
   a workdir that holds another config's run (another sweep's cell of the same name) is not
   taken for this cell's progress."""
   if cfg is not None:
@@ -35,7 +36,7 @@ def status(workdir: str, cfg=None) -> str:
     with open(path) as f:
       return 'failed: ' + f.read().strip()[:80]
   ep = progress(workdir)
-  return f'running, epoch {ep}' if ep else 'pending'
+  return f'started, {ep} epochs done' if ep else 'pending'
 
 
 def progress(workdir: str) -> int:

@@ -124,7 +124,8 @@ def _memn2n(results_dir: str) -> list[str]:
       continue
     s = d['summary']
     if not s.get('tasks_done'):
-      out.append(f"**End-To-End Memory Network, bAbI, {label}** ({_link(name)}): running.")
+      out.append(f"**End-To-End Memory Network, bAbI, {label}** ({_link(name)}): "
+                 'no task finished yet.')
       continue
     paper_mean = s.get('paper_mean_same_tasks')
     line = (f"**End-To-End Memory Network, bAbI, {label}** ({_link(name)}, {_cmd(d)}): per "
@@ -140,7 +141,7 @@ def _memn2n(results_dir: str) -> list[str]:
           f"(paper {v['paper_mean_error']})" for v in joint) + '.'
     pending = [v['label'] for v in d.get('variants', []) if v['status'] != 'done']
     if pending:
-      line += f" Joint cells still running: {len(pending)}."
+      line += f" Joint cells not finished yet: {len(pending)}."
     out.append(line)
   grid = _load(results_dir, 'babi_memn2n_recipe')
   if grid is not None:
