@@ -394,6 +394,26 @@ def test_attempts_are_of_one_family_and_name_the_change(tmp_path):
   assert [a['sweep'] for a in Registry(root).attempts(1, row, 'own')] == ['dmn_study']
 
 
+def test_dmn_plus_tried_lists_a_changed_config_even_with_the_rows_results(tmp_path):
+  """DMN+ "what was tried": the row's own run archived by a study is not an attempt; a study
+  whose changed config happened to keep the same params (the same per-seed results; DMN+ 1k task 13
+  best by accuracy) is one."""
+  from dmn_jax.results import dmn_plus
+  root = str(tmp_path / 'cells')
+  row = {'babi_set': 'en', 'model': {'dropout': 0.1}, 'train': {'best_by': 'loss'},
+         'num_seeds': 3}
+  _archive(root, 'own', 'task01', row, [.92] * 3, [.94] * 3, family='dmn_plus')
+  _archive(root, 'study', 'task01_loss', row, [.92] * 3, [.94] * 3, family='dmn_plus')
+  _archive(root, 'study', 'task01_acc', {**row, 'train': {'best_by': 'accuracy'}}, [.92] * 3,
+           [.94] * 3, family='dmn_plus')
+  cells = [{'task': 1, 'value': False, 'config': ml_collections.ConfigDict(row)}]
+  cols = {False: {1: {'status': 'done', 'error': 6.0, 'per_seed_test': [.94] * 3}}}
+  out_rows = [{'task': 1}]
+  lines = dmn_plus._attempts(cells, cols, Registry(root), 'own', out_rows)
+  assert [a['change'] for a in out_rows[0]['attempts']] == ['train.best_by=accuracy']
+  assert any('train.best_by=accuracy' in l for l in lines)
+
+
 def test_passes_table_keeps_a_previous_configs_run_marked_until_the_new_one_finishes(tmp_path):
   import shutil
   from dmn_jax.results import passes as passes_results
