@@ -378,6 +378,8 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
       f'{"; length buckets " + shapes if cfg.train.length_buckets > 1 else ""}'
       f'{f"; story batches of {story_rows} stories" if story_rows else ""}'
       f'{f"; {lay.num_devices} devices, mesh {lay.describe()}" if lay.mesh else ""})')
+  # The run's compile time over all its processes (a resumed run's earlier ones are in meta).
+  compile_seconds += meta.get('compile_seconds', 0.0)
 
   epochs_this_call = 0
   while not finished():
@@ -419,6 +421,7 @@ def _train(cfg, workdir, family, data, tx, state, meta, ckpts, writer, finished,
     meta['epoch'] = epoch + 1
     meta['train_seconds'] += seconds
     meta['train_examples'] += n_epoch * int(active.sum())
+    meta['compile_seconds'] = compile_seconds
     improved, events = _update_seeds(cfg, family, meta, dev_ms, active, epoch, seeds)
     if improved.any():
       best_params = seeds_lib.select(improved, state['params'], best_params)

@@ -126,20 +126,26 @@ def test_bench_one_times_the_train_step(tiny_cfg):
 def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
   tiny_cfg.train.num_epochs = 3
   full = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'a'), log=lambda s: None)
+  first = []
   part = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), stop_after_epochs=1,
-                                  log=lambda s: None)
+                                  log=first.append)
   assert part == {'complete': False, 'epoch': 1}
+  compiled = lambda logs: float(next(m for m in logs if m.startswith('compiled train'))
+                                .split(' in ')[1].split(' s ')[0])
   assert not (tmp_path / 'b' / 'summary.json').exists()
   # A crash after writing a metrics line but before the next checkpoint leaves a stale line.
   with open(tmp_path / 'b' / 'metrics.jsonl', 'a') as f:
     f.write(json.dumps({'epoch': 2, 'stale': True}) + '\n')
-  resumed = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), log=lambda s: None)
+  second = []
+  resumed = train.train_and_evaluate(tiny_cfg, str(tmp_path / 'b'), log=second.append)
   a, b = _lines(tmp_path / 'a'), _lines(tmp_path / 'b')
   assert [l['epoch'] for l in b] == [1, 2, 3]
   for la, lb in zip(a, b):
     for k in ('train_loss', 'dev_loss', 'dev_accuracy', 'step'):
       assert la[k] == pytest.approx(lb[k], rel=1e-6), k
   assert full['test_accuracy'] == resumed['test_accuracy']
+  # Compile time counts both processes' compiles, not only the last one's.
+  assert resumed['compile_seconds'] == pytest.approx(compiled(first) + compiled(second), abs=0.11)
 
 
 def test_a_run_resumed_on_another_machine_names_both(tiny_cfg, tmp_path, monkeypatch):
