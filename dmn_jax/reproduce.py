@@ -4,6 +4,7 @@ trains it all, in priority order, on as many processes as the machine has cores.
     entries = QUEUE                                  # experiments/configs/reproduce.py
     rows = status(entries, load)                     # per table: cells done / training / left
     run(entries, load, log)                          # trains every cell left (cells locked)
+    run(entries, load, log, deadline=t)              # ... starting none that would end after t
     lanes = launch(n, argv, log_dir)                 # n such processes at once (`wait_all`)
     tables(entries, load)                            # every table rewritten from results/cells
 
@@ -93,8 +94,9 @@ def _registry(cells_dir: str, cache: dict | None) -> tuple[Registry, str]:
 
 def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*',
                 registries: dict | None = None) -> list[dict]:
-  """[{'name', 'state', 'detail', 'train_seconds'}] for every cell of `entry` matching
-  `pattern`. state: 'done' (archived with its config), 'reused' (an archived run of its exact
+  """[{'name', 'state', 'detail', 'train_seconds'[, 'estimate_seconds']}] for every cell of
+  `entry` matching `pattern` (a cell not done: the seconds it is expected to take yet, or None;
+  `Registry.estimate_seconds`). state: 'done' (archived with its config), 'reused' (an archived run of its exact
   config elsewhere: taken when the sweep reaches it), 'training' (a live process holds it),
   'resumable' (a checkpoint in the workdir), 'failed' (its last try failed) or 'pending';
   detail says more (who trains it, from which epoch; '‡' when an older run stands in).
@@ -125,6 +127,7 @@ def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*',
         row.update(state='pending')
       if registry.previous(name, c['name']) is not None:
         row['detail'] = ', '.join(filter(None, [row['detail'], '‡ an older run stands in']))
+      row['estimate_seconds'] = registry.estimate_seconds(c['config'], epoch)
     out.append(row)
   return out
 
@@ -158,7 +161,9 @@ def format_status(rows: list[dict], show_cells: bool = False) -> str:
     if show_cells:
       for c in r['cells']:
         if c['state'] != 'done':
-          lines.append(f"    {c['name']:<28} {c['state']:<9} {c['detail']}")
+          est = c.get('estimate_seconds')
+          est = f'~{est / 60:.0f} min' if est is not None and c['state'] != 'reused' else ''
+          lines.append(f"    {c['name']:<28} {c['state']:<9} {est:>8}  {c['detail']}".rstrip())
   total = sum(len(r['cells']) for r in rows)
   done = sum(r['counts']['done'] + r['counts']['reused'] for r in rows)
   lines.append(f'{done} of {total} cells done; '
@@ -167,16 +172,64 @@ def format_status(rows: list[dict], show_cells: bool = False) -> str:
 
 
 def run(entries: list[Entry], load: Loader, log: Callable[[str], None] = print,
-        pattern: str = '*') -> None:
+        pattern: str = '*', deadline: float | None = None) -> None:
   """Trains every cell of every entry not done yet (those matching `pattern`), in queue order,
-  sharing cells with any other process running the same queue."""
+  sharing cells with any other process running the same queue. `deadline` (a `time.time()`
+  value): start no cell expected to end after it (`deadline_rule`); a cell already training
+  is not stopped."""
   for e in entries:
     cfg, get_run_config = load(e)
     if pattern != '*':
       cfg.train_cells = pattern
     log(f'##### {e.name}: {e.what}')
+    rule = None if deadline is None else deadline_rule(deadline, Registry.of(cfg.cells_dir)[0])
     sweep.run_sweep(cfg, e.workdir, get_run_config, e.command,
-                    log=lambda s, n=e.name: log(f'[{n}] {s}'), lock=True)
+                    log=lambda s, n=e.name: log(f'[{n}] {s}'), lock=True, pass_over=rule)
+
+
+def deadline_rule(deadline: float, registry: Registry, now: Callable[[], float] = time.time
+                  ) -> Callable[[dict, str], str | None]:
+  """`sweep.run_sweep`'s pass_over: a cell whose expected time (`Registry.estimate_seconds`,
+  what is left of it for a cell resuming in `workdir`) would take it past `deadline` is not
+  started — so a machine that is taken away at a known time (a session's end) spends its last
+  hour on cells that finish, not on a long one lost half-trained. A cell the archive already
+  holds under its config (taken at once) and a cell with no estimate are started."""
+  def rule(cell: dict, workdir: str) -> str | None:
+    registry.refresh()                         # other lanes archive cells as they go
+    if registry.find_same(cell['config']) is not None:
+      return None
+    left = deadline - now()
+    done = last_epoch(workdir)
+    expected = registry.estimate_seconds(cell['config'], done)
+    if expected is None or expected <= left:
+      return None
+    when = time.strftime('%H:%M', time.localtime(deadline))
+    resumed = f' after epoch {done}' if done else ''
+    return (f'~{expected / 60:.0f} min expected{resumed}, {max(left, 0) / 60:.0f} min left '
+            f'before --stop_by {when}')
+  return rule
+
+
+def parse_deadline(text: str, now: float | None = None) -> float:
+  """--stop_by as a `time.time()` value: 'HH:MM' (local time: the next such moment), '+90m' /
+  '+2h' / '+45' (minutes from now) or '@<seconds since the epoch>' (how lanes receive it)."""
+  now = time.time() if now is None else now
+  t = text.strip()
+  try:
+    if t.startswith('@'):
+      return float(t[1:])
+    if t.startswith('+'):
+      unit = {'h': 3600.0, 'm': 60.0}.get(t[-1], None)
+      return now + float(t[1:-1] if unit else t[1:]) * (unit or 60.0)
+    hh, mm = t.split(':')
+    lt = time.localtime(now)
+    at = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, int(hh), int(mm), 0, 0, 0, -1))
+    if not (0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+      raise ValueError(t)
+    return at if at > now else at + 86400.0
+  except (ValueError, IndexError):
+    raise ConfigError(f"--stop_by: cannot read {text!r} (expected 'HH:MM', '+90m', '+2h' or "
+                      "'@<unix seconds>')") from None
 
 
 def tables(entries: list[Entry], load: Loader) -> list[str]:

@@ -126,12 +126,16 @@ def lock_path(root: str, name: str) -> str:
 
 
 def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
-              log: Callable[[str], None] = print, lock: bool = False) -> str:
+              log: Callable[[str], None] = print, lock: bool = False,
+              pass_over: Callable[[dict, str], str | None] | None = None) -> str:
   """Trains every cell not finished yet (in order), rewriting the table after each.
 
   lock=True: several processes share the sweep: each locks a cell before training it
   (`dmn_jax.locks`) and passes over the cells other live processes hold, so N processes
   started on one sweep train N cells at a time, never the same one twice.
+  pass_over(cell, workdir): a reason not to start that cell now (e.g. it would not finish
+  before a deadline: `reproduce.deadline_rule`), or None to train it; asked of each cell not
+  done yet, just before it would start.
   """
   cells = make_cells(sweep_cfg, get_run_config)
   for c in cells:                          # every config is checked before anything trains
@@ -153,6 +157,10 @@ def run_sweep(sweep_cfg, root: str, get_run_config, command: str,
     head = f"=== cell {i + 1}/{len(cells)}: {c['name']}"
     if registry.get(sweep, c['name'], c['config']) is not None:
       log(f'{head}: done ({sweep_cfg.cells_dir}) ===')
+      continue
+    why = pass_over(c, os.path.join(root, c['name'])) if pass_over is not None else None
+    if why:
+      log(f'{head}: not started ({why}) ===')
       continue
     held = None
     if lock:

@@ -5,6 +5,8 @@ r"""Every sweep-built results table: what is left, and one command that trains i
   nohup python -m experiments.reproduce --run --lanes=2 > runs/reproduce.log 2>&1 &
   python -m experiments.reproduce --run --only=dmnplus_10k,attention_pm --cells_match='task0[23]*'
   python -m experiments.reproduce --tables              # rewrite every table from results/cells
+  python -m experiments.reproduce --run --lanes=2 --stop_by=17:30   # start no cell that would
+                                                        # end after 17:30 (the machine's end)
 
 The queue (experiments/configs/reproduce.py) lists each table's sweep in priority order.
 `--run` trains the cells left, entry after entry; `--lanes=N` starts N processes that share the
@@ -34,6 +36,9 @@ _EVERY = flags.DEFINE_float('status_every', 10.0, 'with --lanes > 1: minutes bet
                              'lines (0: none)')
 _CELLS = flags.DEFINE_bool('cells', False, 'status: list every cell not done')
 _LOG_DIR = flags.DEFINE_string('lanes_dir', 'runs/reproduce', 'with --lanes > 1: where the lanes log')
+_STOP_BY = flags.DEFINE_string('stop_by', None, "with --run: start no cell expected to end after "
+                               "this time ('HH:MM', '+90m', '+2h'); estimates come from the "
+                               'archived runs nearest in config (README, "Every table")')
 
 
 def _module(path: str, what: str):
@@ -66,6 +71,7 @@ def main(argv):
     entries = reproduce.select(queue, _ONLY.value)
     if _LANES.value < 1:
       raise ConfigError(f'--lanes must be >= 1, got {_LANES.value}')
+    deadline = None if _STOP_BY.value is None else reproduce.parse_deadline(_STOP_BY.value)
     if _TABLES.value:
       for path in reproduce.tables(entries, load):
         print(f'wrote {path}')
@@ -73,6 +79,8 @@ def main(argv):
       args = [f'--queue={_QUEUE.value}', f'--cells_match={_MATCH.value}']
       if _ONLY.value:
         args.append(f'--only={",".join(_ONLY.value)}')
+      if deadline is not None:
+        args.append(f'--stop_by=@{deadline:.0f}')
       procs = reproduce.launch(_LANES.value, reproduce.lane_command(args), _LOG_DIR.value)
       print(f'{len(procs)} lanes (pids {", ".join(str(p.pid) for p in procs)}); logs in '
             f'{_LOG_DIR.value}/lane<i>.log', flush=True)
@@ -87,7 +95,7 @@ def main(argv):
                           f'kill ends so too; rerun the same command to resume): see '
                           f'{_LOG_DIR.value}/lane<i>.log')
     elif _RUN.value:
-      reproduce.run(entries, load, lambda s: print(s, flush=True), _MATCH.value)
+      reproduce.run(entries, load, lambda s: print(s, flush=True), _MATCH.value, deadline)
       print(reproduce.format_status(reproduce.status(entries, load, _MATCH.value)))
     else:
       print(reproduce.format_status(reproduce.status(entries, load, _MATCH.value), _CELLS.value))

@@ -181,3 +181,92 @@ def test_a_lock_refused_while_nobody_holds_it_is_tried_again(tmp_path, monkeypat
   assert sweep._lock_cell(path) is None                 # truly held: refused, not retried
   assert len(calls) == 3
   held.release()
+
+
+def _archive_run(root, sweep_name, cell, config, seconds, compile_s, epochs):
+  """An archived cell of `config` (a ConfigDict) that took `seconds` + `compile_s` in all."""
+  from dmn_jax.workdir import config_dict, write_json
+  d = root / sweep_name / cell
+  d.mkdir(parents=True)
+  write_json(str(d / 'config.json'), config_dict(config))
+  write_json(str(d / 'summary.json'), {
+      'complete': True, 'seeds': [{'seed': s} for s in range(config.num_seeds)],
+      'num_seeds': config.num_seeds, 'train_seconds': seconds, 'compile_seconds': compile_s,
+      'epochs_run': epochs})
+
+
+def test_estimates_come_from_the_nearest_archived_run_of_the_same_work(tmp_path):
+  from dmn_jax.results.registry import Registry
+  cfg, run_config = _tiny_sweep(tmp_path)
+  cells = {c['name']: c['config'] for c in sweep.make_cells(cfg, run_config)}
+  root = tmp_path / 'archive'
+  near = cells['task01'].copy_and_resolve_references()      # task 1, one key away, 2 seeds
+  near.num_seeds, near.model.dropout = 2, 0.5
+  far = cells['task01'].copy_and_resolve_references()       # task 1, two keys away: slower
+  far.model.dropout, far.train.learning_rate = 0.5, 0.5
+  _archive_run(root, 'a', 'near', near, seconds=380.0, compile_s=20.0, epochs=10)
+  _archive_run(root, 'a', 'far', far, seconds=5000.0, compile_s=0.0, epochs=10)
+  reg = Registry(str(root))
+  # Per seed (380 + 20) / 2 = 200 s; the cell runs 1 seed.
+  assert reg.estimate_seconds(cells['task01']) == pytest.approx(200.0)
+  five = cells['task01'].copy_and_resolve_references()
+  five.num_seeds = 5
+  assert reg.estimate_seconds(five) == pytest.approx(1000.0)            # seeds in turn
+  # Resumed after 4 of the nearest run's 10 epochs: the compile again, 60% of the training.
+  assert reg.estimate_seconds(cells['task01'], done_epochs=4) == pytest.approx(10 + 190 * 0.6)
+  assert reg.estimate_seconds(cells['task01'], done_epochs=50) == pytest.approx(10 + 19)
+  assert reg.estimate_seconds(cells['task04']) is None                  # no run of task 4
+  # Two runs at the same distance: the slower one is the guide (the estimate errs long).
+  tie = cells['task01'].copy_and_resolve_references()
+  tie.model.dropout = 0.5
+  tie.num_seeds = 3
+  _archive_run(root, 'b', 'tie', tie, seconds=1200.0, compile_s=0.0, epochs=10)
+  reg.refresh()
+  assert reg.estimate_seconds(cells['task01']) == pytest.approx(400.0)
+
+
+def test_a_deadline_starts_only_the_cells_that_end_before_it(tmp_path):
+  from dmn_jax.results.registry import Registry
+  cfg, run_config = _tiny_sweep(tmp_path)
+  cells = {c['name']: c for c in sweep.make_cells(cfg, run_config)}
+  other = cells['task01']['config'].copy_and_resolve_references()
+  other.model.dropout = 0.5                                  # task 1 took 600 s elsewhere
+  archive = tmp_path / 'res' / 'cells'
+  _archive_run(archive, 'other', 'task01', other, seconds=600.0, compile_s=0.0, epochs=10)
+  registry = Registry(str(archive))
+  clock = [1000.0]
+  rule = reproduce.deadline_rule(1000.0 + 300, registry, now=lambda: clock[0])
+  why = rule(cells['task01'], str(tmp_path / 'runs' / 'task01'))
+  assert why and '~10 min expected' in why and '5 min left' in why
+  assert rule(cells['task04'], str(tmp_path / 'runs' / 'task04')) is None   # no estimate
+  clock[0] = 1000.0 - 400                                    # 700 s left: it fits
+  assert rule(cells['task01'], str(tmp_path / 'runs' / 'task01')) is None
+  # In a sweep: task 1 is passed over (left pending), task 4 trains.
+  clock[0] = 1000.0
+  logs = []
+  sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append, lock=True,
+                  pass_over=rule)
+  assert any('task01: not started (~10 min expected' in l for l in logs), logs
+  assert sum('(1 seeds) ===' in l for l in logs) == 1
+  entry = reproduce.Entry('tiny', 'unused', str(tmp_path / 'runs'), '')
+  states = {c['name']: c['state'] for c in reproduce.cell_states(entry, cfg, run_config)}
+  assert states == {'task01': 'pending', 'task04': 'done'}
+  # A cell whose exact config is archived is taken at once, whatever the clock says.
+  _archive_run(archive, 'copy', 'task01', cells['task01']['config'], seconds=9e9, compile_s=0.0,
+               epochs=10)
+  assert rule(cells['task01'], str(tmp_path / 'runs' / 'task01')) is None
+
+
+def test_stop_by_reads_clock_times_and_offsets():
+  import time
+  now = time.mktime((2026, 12, 7, 10, 30, 0, 0, 0, -1))
+  at = lambda t: time.localtime(reproduce.parse_deadline(t, now))[3:5]
+  assert at('12:15') == (12, 15)
+  assert reproduce.parse_deadline('09:00', now) - now == pytest.approx(22.5 * 3600)  # tomorrow
+  assert reproduce.parse_deadline('+90m', now) - now == 5400
+  assert reproduce.parse_deadline('+2h', now) - now == 7200
+  assert reproduce.parse_deadline('+45', now) - now == 2700
+  assert reproduce.parse_deadline('@12345', now) == 12345
+  for bad in ('noon', '25:00', '+x', '12:60'):
+    with pytest.raises(ConfigError, match='--stop_by'):
+      reproduce.parse_deadline(bad, now)

@@ -20,6 +20,11 @@ from dmn_jax import seeds as seeds_lib
 from dmn_jax import workdir as workdir_lib
 
 
+# The config keys that say what work a run does (which data, which model): runs that differ in
+# them take no guide from each other's times (`Registry.estimate_seconds`).
+SAME_WORK = ('task', 'tasks', 'babi_set', 'model_family')
+
+
 @dataclasses.dataclass(frozen=True)
 class Entry:
   sweep: str                 # the sweep's folder name, e.g. 'babi_1k_dmn'
@@ -114,6 +119,32 @@ class Registry:
     want, n = workdir_lib.config_dict(config), config.num_seeds
     return next((e.path for e in self.entries if e.summary['num_seeds'] > n
                  and not workdir_lib.config_diff(e.config, want, workdir_lib.SEEDS_AND_SPEED)), None)
+
+  def estimate_seconds(self, config, done_epochs: int = 0) -> float | None:
+    """The expected train + compile seconds of a run of `config`, from the archive: the run of
+    the same work (task or joint task list, bAbI set, model family) whose config is nearest
+    (fewest differing keys, seed count and speed switches aside; a tie goes to the slower, so
+    the estimate errs long), scaled by the seed count (seeds run in turn). `done_epochs`: a run
+    resuming after that many epochs, whose training time left is the nearest run's share of
+    epochs still to go (at least a tenth of it; the compile is paid again in full). None if no
+    archived run did the same work."""
+    want = workdir_lib.config_dict(config)
+    flat = workdir_lib.flatten(want)
+    best = None
+    for e in self.entries:
+      got = workdir_lib.flatten(e.config)
+      if any(workdir_lib.config_value(got, k) != workdir_lib.config_value(flat, k)
+             for k in SAME_WORK):
+        continue
+      distance = len(workdir_lib.config_diff(e.config, want, workdir_lib.SEEDS_AND_SPEED))
+      s = e.summary
+      n = max(s.get('num_seeds') or 1, 1)
+      train_s, compile_s = (s.get('train_seconds') or 0.0) / n, (s.get('compile_seconds') or 0.0) / n
+      left = max(0.1, 1.0 - done_epochs / max(s.get('epochs_run') or 1, 1))
+      secs = compile_s + train_s * left
+      if best is None or (distance, -(compile_s + train_s)) < best[:2]:
+        best = (distance, -(compile_s + train_s), secs)
+    return None if best is None else best[2] * max(flat.get('num_seeds') or 1, 1)
 
   def archive(self, workdir: str, sweep: str, name: str) -> None:
     """Copies a finished workdir's summary and config into the archive as `sweep`/`name`."""
