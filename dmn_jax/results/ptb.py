@@ -47,6 +47,12 @@ def lm_table(workdirs: list[str], command: str, note: str = '', figure: str | No
   """`results/ptb_memn2n.md`: our perplexities beside Sukhbaatar et al. Table 2 (`figure`: the
   file name of the `lm_curves` picture beside it, shown under the table)."""
   rows = [load_lm(w) for w in workdirs]
+  return lm_text(rows, command, note, figure), rows
+
+
+def lm_text(rows: list[dict], command: str, note: str = '', figure: str | None = None) -> str:
+  """The table's markdown from `load_lm` rows (those of a run's workdir, or the rows a table's
+  JSON kept when the workdirs are gone: `experiments.ptb_report --from_json`)."""
   lines = [
       '# MemN2N language model on Penn Treebank',
       '',
@@ -84,7 +90,7 @@ def lm_table(workdirs: list[str], command: str, note: str = '', figure: str | No
   if machine:
     lines += ['', f'Machine: {machine}.']
   lines += [note, '', 'Regenerate:', '', '```', command, '```', '']
-  return '\n'.join(lines), rows
+  return '\n'.join(lines)
 
 
 def lm_curves(rows: list[dict], path: str) -> None:

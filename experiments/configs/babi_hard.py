@@ -85,8 +85,6 @@ STUDIES = {
     # Gates first ("we begin training with α set to 1 and β set to 0, and then later switch β
     # to 1", §4.1): answers from epoch 10, vs both from epoch 0.
     'schedule_pm': ('train.answer_start_epoch', (0, 10), _PAPER_MODEL, _HARD10),
-    # GloVe 6B 50d vs random vectors ("word vectors are pre-trained using GloVe", §4.1), both at
-    # embedding size 50 (the only GloVe size installed here).
     # DMN+ on 1k, answers only (issue 19): its tasks above 5% error stop early on the paper's
     # lowest-dev-loss rule (the dev loss rises while the accuracy still climbs on 1k): the best
     # dev accuracy instead, at the table's patience (so the 'loss' cells are the table's rows).
@@ -135,6 +133,8 @@ STUDIES = {
     'dmnplus_l2': ('train.l2', (1e-3, 1e-4, 0.0), {},
                    {'tasks': '17,16,19', 'table1': True, 'run_config': 'babi_dmnplus',
                     'out': 'results/babi_1k_dmnplus_l2'}),
+    # GloVe 6B 50d vs random vectors ("word vectors are pre-trained using GloVe", §4.1), both at
+    # embedding size 50 (the only GloVe size installed here).
     'glove_pm': ('glove', ('', 'kumo'),
                  {**_PAPER_MODEL, 'model': {**_PAPER_MODEL['model'], 'embed_dim': 50},
                   'train': {'l2_embeddings': 'seen'}}, _HARD10),

@@ -123,3 +123,28 @@ def test_a_rerun_compiles_from_the_persistent_cache(tmp_path):
     times.append(float(line.split(' in ')[1].split(' s')[0]))
   assert os.listdir(tmp_path / 'cache' / 'xla')
   assert times[1] < 0.5 * times[0], times
+
+
+def test_ptb_report_rebuilds_a_table_from_its_json(tmp_path):
+  import json
+  out = tmp_path / 'ptb'
+  row = {'workdir': 'runs/gone', 'hidden': 150, 'hops': 3, 'memory': 100, 'paper': [129, 122],
+         'epochs': 2, 'epoch_cap': 100, 'valid_ppl_by_epoch': [335.6, 241.2],
+         'words_per_second': 325.5, 'train_seconds': 5711.5, 'complete': False}
+  (tmp_path / 'ptb.json').write_text(json.dumps(
+      {'rows': [row], 'command': 'python -m experiments.ptb_lm X', 'note': 'A NOTE.'}))
+  run = lambda *a: subprocess.run([sys.executable, '-m', 'experiments.ptb_report', *a],
+                                  cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS='cpu'),
+                                  capture_output=True, text=True, timeout=300)
+  r = run('--from_json', f'--out={out}')
+  assert r.returncode == 0, r.stderr
+  text = (tmp_path / 'ptb.md').read_text()
+  assert '| 150 | 3 | 100 | 129 | 122 | 241.2 (so far) | – | 2 | unfinished | 326 | 5712 |' in text
+  assert 'A NOTE.' in text and 'python -m experiments.ptb_lm X' in text
+  assert (tmp_path / 'ptb.png').read_bytes()[:4] == b'\x89PNG'
+  saved = json.loads((tmp_path / 'ptb.json').read_text())
+  assert saved['rows'] == [row] and saved['note'] == 'A NOTE.'
+  r = run('--from_json', f'--out={tmp_path / "none"}')
+  assert r.returncode == 1 and 'no ' in r.stderr and 'Traceback' not in r.stderr
+  r = run(f'--out={out}')
+  assert r.returncode == 1 and '--workdirs' in r.stderr
