@@ -216,6 +216,8 @@ def test_estimates_come_from_the_nearest_archived_run_of_the_same_work(tmp_path)
   assert reg.estimate_seconds(cells['task01'], done_epochs=4) == pytest.approx(10 + 190 * 0.6)
   assert reg.estimate_seconds(cells['task01'], done_epochs=50) == pytest.approx(10 + 19)
   assert reg.estimate_seconds(cells['task04']) is None                  # no run of task 4
+  assert reg.estimate_seconds(cells['task01'], max_keys=1) == pytest.approx(200.0)
+  assert reg.estimate_seconds(cells['task01'], max_keys=0) is None      # none that near
   # Two runs at the same distance: the slower one is the guide (the estimate errs long).
   tie = cells['task01'].copy_and_resolve_references()
   tie.model.dropout = 0.5

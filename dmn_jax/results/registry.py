@@ -120,14 +120,15 @@ class Registry:
     return next((e.path for e in self.entries if e.summary['num_seeds'] > n
                  and not workdir_lib.config_diff(e.config, want, workdir_lib.SEEDS_AND_SPEED)), None)
 
-  def estimate_seconds(self, config, done_epochs: int = 0) -> float | None:
+  def estimate_seconds(self, config, done_epochs: int = 0, max_keys: int = 3) -> float | None:
     """The expected train + compile seconds of a run of `config`, from the archive: the run of
     the same work (task or joint task list, bAbI set, model family) whose config is nearest
-    (fewest differing keys, seed count and speed switches aside; a tie goes to the slower, so
+    (fewest differing keys, seed count and speed switches aside, at most `max_keys`: a run
+    further away, e.g. under another training recipe, is no guide; a tie goes to the slower, so
     the estimate errs long), scaled by the seed count (seeds run in turn). `done_epochs`: a run
     resuming after that many epochs, whose training time left is the nearest run's share of
     epochs still to go (at least a tenth of it; the compile is paid again in full). None if no
-    archived run did the same work."""
+    archived run is near enough."""
     want = workdir_lib.config_dict(config)
     flat = workdir_lib.flatten(want)
     best = None
@@ -137,6 +138,8 @@ class Registry:
              for k in SAME_WORK):
         continue
       distance = len(workdir_lib.config_diff(e.config, want, workdir_lib.SEEDS_AND_SPEED))
+      if distance > max_keys:
+        continue
       s = e.summary
       n = max(s.get('num_seeds') or 1, 1)
       train_s, compile_s = (s.get('train_seconds') or 0.0) / n, (s.get('compile_seconds') or 0.0) / n
