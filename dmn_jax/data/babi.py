@@ -15,7 +15,8 @@ Arrays of one split (`encode`), per example (B examples):
   question_mask  <bool>[B, Q]
   answer         <int32>[B, A]  answer tokens (+ EOS when the task has multi-token answers)
   answer_mask    <bool>[B, A]
-  supports       <int32>[B, P]  supporting facts as indices into the F facts, in file order
+  supports       <int32>[B, P]  supporting facts as indices into the F facts, in the order the
+                                 question line lists them (the reasoning order)
   support_mask   <bool>[B, P]
 """
 
@@ -52,7 +53,7 @@ class Example:
   story: tuple[tuple[str, ...], ...]   # statements, oldest first
   question: tuple[str, ...]
   answer: tuple[str, ...]
-  supports: tuple[int, ...]            # indices into `story`, in file order
+  supports: tuple[int, ...]            # indices into `story`, as the question line lists them
   story_id: int = 0                    # which story of its file (0, 1, ...)
   source: str = ''                     # 'path:line' of the question, for messages
 

@@ -28,6 +28,18 @@ def test_parse_stories_restart_and_supports(tmp_path):
   assert exs[2].supports == (1,)
 
 
+def test_supports_keep_the_order_the_question_line_lists(tmp_path):
+  # bAbI lists the supporting facts in reasoning order (task 2: the object's fact, then where
+  # its holder went), which need not be story order; pass i's gate targets the i-th listed.
+  text = ('1 Mary went to the garden.\n2 John moved to the hallway.\n'
+          '3 Mary got the football there.\n4 Where is the football?\tgarden\t3 1\n')
+  ex, = babi.parse_file(_file(tmp_path, text))
+  assert ex.supports == (2, 0)
+  vocab = Vocab.build([*ex.story, ex.question, ex.answer])
+  enc = babi.encode([ex], babi.make_spec(vocab, [[ex]]))
+  assert enc['supports'][0].tolist() == [2, 0]
+
+
 def test_list_answers_are_token_sequences(tmp_path):
   exs = babi.parse_file(_file(tmp_path, TINY_TRAIN))
   assert exs[3].answer == ('apple', 'milk')
