@@ -150,6 +150,22 @@ def test_per_matrix_clipping_by_hand():
   assert not np.allclose(glob['E'][0], out['E'][0])
 
 
+def test_per_matrix_clipping_skips_the_svd_only_where_no_matrix_can_be_over():
+  tx = optim.clip_per_matrix(40.0)
+  # Frobenius norm 60 but 2-norm 30 (four equal singular values): not clipped, the SVD runs
+  # because the Frobenius bound cannot rule it out; beside it a matrix over the bound.
+  g = {'E': jnp.stack([30 * jnp.eye(4), 50 * jnp.eye(4)[::-1]])}
+  out, _ = tx.update(g, tx.init(g))
+  np.testing.assert_array_equal(out['E'][0], g['E'][0])
+  np.testing.assert_allclose(out['E'][1], g['E'][1] * 40 / 50, rtol=1e-6)
+  small = {'E': jnp.stack([9 * jnp.eye(4), -9 * jnp.eye(4)])}           # Frobenius 18 < 40
+  out, _ = tx.update(small, tx.init(small))
+  np.testing.assert_array_equal(out['E'], small['E'])                    # exactly untouched
+  # The SVD sits in one branch of a cond (skipped at run time when no Frobenius norm is over).
+  jaxpr = str(jax.make_jaxpr(lambda u: tx.update(u, tx.init(u))[0])(small))
+  assert 'cond[' in jaxpr and jaxpr.index('svd') > jaxpr.index('cond[')
+
+
 @pytest.mark.parametrize('shape', [(40, 6), (3, 235, 50), (5, 4), (6, 9)])
 def test_spectral_norm_both_routes(shape):
   """Tall matrices take the Gram-matrix route, others LAPACK's SVD: both the largest singular
