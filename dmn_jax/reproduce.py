@@ -147,17 +147,36 @@ def status(entries: list[Entry], load: Loader, pattern: str = '*') -> list[dict]
   return rows
 
 
+def hours_left(cells: list[dict]) -> tuple[float, int]:
+  """(expected hours of the cells not done yet, how many of them have no estimate)."""
+  todo = [c for c in cells if c['state'] not in ('done', 'reused')]
+  known = [c['estimate_seconds'] for c in todo if c.get('estimate_seconds') is not None]
+  return sum(known) / 3600, len(todo) - len(known)
+
+
+def _hours(h: float, unknown: int) -> str:
+  """'2.5', '2.5+' (some cells without an estimate), '?' (none has one) or '0' (none left)."""
+  if not unknown:
+    return f'{h:.1f}' if h else '0'
+  return f'{h:.1f}+' if h else '?'
+
+
 def format_status(rows: list[dict], show_cells: bool = False) -> str:
-  """The status as a plain-text table (and, with show_cells, every cell not done)."""
+  """The status as a plain-text table (and, with show_cells, every cell not done). 'left h':
+  the expected hours of the cells not done (`Registry.estimate_seconds`; '+': some cells have
+  no estimate)."""
   head = f"{'entry':<20} {'cells':>5} {'done':>5} {'train':>6} {'resume':>6} {'left':>5}  " \
-         f"{'trained h':>9}  table"
+         f"{'trained h':>9} {'left h':>7}  table"
   lines = [head, '-' * len(head)]
+  total_h, total_unknown = 0.0, 0
   for r in rows:
     k, e = r['counts'], r['entry']
     left = k['pending'] + k['failed']
+    h, unknown = hours_left(r['cells'])
+    total_h, total_unknown = total_h + h, total_unknown + unknown
     lines.append(f"{e.name:<20} {len(r['cells']):>5} {k['done'] + k['reused']:>5} "
-                 f"{k['training']:>6} {k['resumable']:>6} {left:>5}  {r['train_hours']:>9.1f}  "
-                 f'{e.what}')
+                 f"{k['training']:>6} {k['resumable']:>6} {left:>5}  {r['train_hours']:>9.1f} "
+                 f'{_hours(h, unknown):>7}  {e.what}')
     if show_cells:
       for c in r['cells']:
         if c['state'] != 'done':
@@ -167,7 +186,9 @@ def format_status(rows: list[dict], show_cells: bool = False) -> str:
   total = sum(len(r['cells']) for r in rows)
   done = sum(r['counts']['done'] + r['counts']['reused'] for r in rows)
   lines.append(f'{done} of {total} cells done; '
-               f"{sum(r['train_hours'] for r in rows):.1f} h of training archived.")
+               f"{sum(r['train_hours'] for r in rows):.1f} h of training archived; "
+               f'~{_hours(total_h, total_unknown)} h of cells left'
+               + (f' ({total_unknown} without an estimate)' if total_unknown else '') + '.')
   return '\n'.join(lines)
 
 

@@ -253,6 +253,9 @@ def test_a_deadline_starts_only_the_cells_that_end_before_it(tmp_path):
   entry = reproduce.Entry('tiny', 'unused', str(tmp_path / 'runs'), '')
   states = {c['name']: c['state'] for c in reproduce.cell_states(entry, cfg, run_config)}
   assert states == {'task01': 'pending', 'task04': 'done'}
+  rows = reproduce.status([entry], lambda e: (cfg, run_config))
+  assert reproduce.hours_left(rows[0]['cells']) == (pytest.approx(600 / 3600), 0)
+  assert '~0.2 h of cells left.' in reproduce.format_status(rows)
   # A cell whose exact config is archived is taken at once, whatever the clock says.
   _archive_run(archive, 'copy', 'task01', cells['task01']['config'], seconds=9e9, compile_s=0.0,
                epochs=10)
