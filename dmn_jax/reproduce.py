@@ -96,8 +96,9 @@ def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*',
                 registries: dict | None = None) -> list[dict]:
   """[{'name', 'state', 'detail', 'train_seconds'[, 'estimate_seconds']}] for every cell of
   `entry` matching `pattern` (a cell not done: the seconds it is expected to take yet, or None;
-  `Registry.estimate_seconds`). state: 'done' (archived with its config), 'reused' (an archived run of its exact
-  config elsewhere: taken when the sweep reaches it), 'training' (a live process holds it),
+  `Registry.estimate_seconds`). state: 'done' (archived with its config), 'reused' (an archived
+  run of its exact config elsewhere: taken when the sweep reaches it), 'training' (a live
+  process holds it),
   'resumable' (a checkpoint in the workdir), 'failed' (its last try failed) or 'pending';
   detail says more (who trains it, from which epoch; '‡' when an older run stands in).
   `registries`: a cache of archive indexes shared by several calls (`status`)."""
@@ -242,11 +243,11 @@ def parse_deadline(text: str, now: float | None = None) -> float:
     if t.startswith('+'):
       unit = {'h': 3600.0, 'm': 60.0}.get(t[-1], None)
       return now + float(t[1:-1] if unit else t[1:]) * (unit or 60.0)
-    hh, mm = t.split(':')
-    lt = time.localtime(now)
-    at = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, int(hh), int(mm), 0, 0, 0, -1))
-    if not (0 <= int(hh) < 24 and 0 <= int(mm) < 60):
+    hh, mm = (int(x) for x in t.split(':'))
+    if not (0 <= hh < 24 and 0 <= mm < 60):
       raise ValueError(t)
+    lt = time.localtime(now)
+    at = time.mktime((lt.tm_year, lt.tm_mon, lt.tm_mday, hh, mm, 0, 0, 0, -1))
     return at if at > now else at + 86400.0
   except (ValueError, IndexError):
     raise ConfigError(f"--stop_by: cannot read {text!r} (expected 'HH:MM', '+90m', '+2h' or "

@@ -142,7 +142,8 @@ class Registry:
         continue
       s = e.summary
       n = max(s.get('num_seeds') or 1, 1)
-      train_s, compile_s = (s.get('train_seconds') or 0.0) / n, (s.get('compile_seconds') or 0.0) / n
+      train_s = (s.get('train_seconds') or 0.0) / n
+      compile_s = (s.get('compile_seconds') or 0.0) / n
       left = max(0.1, 1.0 - done_epochs / max(s.get('epochs_run') or 1, 1))
       secs = compile_s + train_s * left
       if best is None or (distance, -(compile_s + train_s)) < best[:2]:
