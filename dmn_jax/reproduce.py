@@ -98,9 +98,8 @@ def cell_states(entry: Entry, sweep_cfg, get_run_config, pattern: str = '*',
   `entry` matching `pattern` (a cell not done: the seconds it is expected to take yet, or None;
   `Registry.estimate_seconds`). state: 'done' (archived with its config), 'reused' (an archived
   run of its exact config elsewhere: taken when the sweep reaches it), 'training' (a live
-  process holds it),
-  'resumable' (a checkpoint in the workdir), 'failed' (its last try failed) or 'pending';
-  detail says more (who trains it, from which epoch; '‡' when an older run stands in).
+  process holds it), 'resumable' (a checkpoint in the workdir), 'failed' (its last try failed)
+  or 'pending'; detail says more (who trains it, from which epoch; '‡' when an older run stands in).
   `registries`: a cache of archive indexes shared by several calls (`status`)."""
   registry, name = _registry(sweep_cfg.cells_dir, registries)
   out = []
