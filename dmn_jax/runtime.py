@@ -23,10 +23,15 @@ def use_compilation_cache(cfg) -> None:
   effect for a process whose first compile has not happened yet (an entry point's run)."""
   if not cfg.compilation_cache or jax.config.jax_compilation_cache_dir:
     return
-  path = cache_dir()
+  use_compilation_cache_at(cache_dir())
+
+
+def use_compilation_cache_at(path: str, min_compile_seconds: float = 0.5) -> None:
+  """XLA's persistent compilation cache in folder `path` (programs that took at least
+  `min_compile_seconds` to compile are kept)."""
   os.makedirs(path, exist_ok=True)
   jax.config.update('jax_compilation_cache_dir', path)
-  jax.config.update('jax_persistent_cache_min_compile_time_secs', 0.5)
+  jax.config.update('jax_persistent_cache_min_compile_time_secs', min_compile_seconds)
   jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
 
 

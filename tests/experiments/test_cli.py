@@ -148,3 +148,23 @@ def test_ptb_report_rebuilds_a_table_from_its_json(tmp_path):
   assert r.returncode == 1 and 'no ' in r.stderr and 'Traceback' not in r.stderr
   r = run(f'--out={out}')
   assert r.returncode == 1 and '--workdirs' in r.stderr
+
+
+@pytest.mark.slow
+def test_bench_times_a_second_compile_from_the_persistent_cache(tmp_path):
+  import json
+  from tests.conftest import synthetic_task, write_task
+  data = tmp_path / 'data'
+  write_task(data, task=1, train=synthetic_task(40, seed=1), test=synthetic_task(10, seed=2))
+  out = tmp_path / 'bench'
+  r = subprocess.run([sys.executable, '-m', 'experiments.bench',
+                      '--config=experiments/configs/babi.py:1,tiny', '--batch_sizes=8',
+                      '--seconds=0', f'--out={out}'], cwd=ROOT,
+                     env=dict(os.environ, JAX_PLATFORMS='cpu', DMN_DATA_DIR=str(data)),
+                     capture_output=True, text=True, timeout=600)
+  assert r.returncode == 0, r.stderr
+  row, = json.loads((tmp_path / 'bench.json').read_text())['rows']
+  # The cold compile fills the run's own cache; the second, from it, skips XLA's compile.
+  assert 0 < row['compile_cached_seconds'] < row['compile_seconds']
+  assert '| cached s |' in (tmp_path / 'bench.md').read_text()
+  assert not any(p.name.startswith('dmn_bench_xla_') for p in tmp_path.iterdir())
