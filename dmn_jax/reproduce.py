@@ -315,7 +315,7 @@ def wait_all(procs: list[subprocess.Popen], every: float = 0.0,
 
 def progress_line(rows: list[dict]) -> str:
   """One line of the queue's state: per entry with cells left, done/total and the cells in
-  training with their epochs."""
+  training with their epochs; then the expected hours of the cells left (`hours_left`)."""
   parts = []
   for r in rows:
     k = r['counts']
@@ -325,7 +325,9 @@ def progress_line(rows: list[dict]) -> str:
                 if c['state'] == 'training']
     parts.append(f"{r['entry'].name} {k['done'] + k['reused']}/{len(r['cells'])}"
                  + (f" ({'; '.join(training)})" if training else ''))
-  return time.strftime('%H:%M ') + (' | '.join(parts) or 'every cell done')
+  h, unknown = (sum(x) for x in zip(*(hours_left(r['cells']) for r in rows))) if rows else (0, 0)
+  left = f' | ~{_hours(h, unknown)} h of cells left' if parts else ''
+  return time.strftime('%H:%M ') + (' | '.join(parts) or 'every cell done') + left
 
 
 def lane_command(args: list[str]) -> list[str]:

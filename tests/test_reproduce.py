@@ -256,6 +256,7 @@ def test_a_deadline_starts_only_the_cells_that_end_before_it(tmp_path):
   rows = reproduce.status([entry], lambda e: (cfg, run_config))
   assert reproduce.hours_left(rows[0]['cells']) == (pytest.approx(600 / 3600), 0)
   assert '~0.2 h of cells left.' in reproduce.format_status(rows)
+  assert reproduce.progress_line(rows).endswith('tiny 1/2 | ~0.2 h of cells left')
   # A cell whose exact config is archived is taken at once, whatever the clock says.
   _archive_run(archive, 'copy', 'task01', cells['task01']['config'], seconds=9e9, compile_s=0.0,
                epochs=10)
