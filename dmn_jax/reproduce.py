@@ -214,7 +214,8 @@ def deadline_rule(deadline: float, registry: Registry, now: Callable[[], float] 
   what is left of it for a cell resuming in `workdir`) would take it past `deadline` is not
   started — so a machine that is taken away at a known time (a session's end) spends its last
   hour on cells that finish, not on a long one lost half-trained. A cell the archive already
-  holds under its config (taken at once) and a cell with no estimate are started."""
+  holds under its config is taken at once; a cell with no estimate (no archived run near
+  enough in config) is not started, since nothing says it would finish."""
   def rule(cell: dict, workdir: str) -> str | None:
     registry.refresh()                         # other lanes archive cells as they go
     if registry.find_same(cell['config']) is not None:
@@ -222,9 +223,12 @@ def deadline_rule(deadline: float, registry: Registry, now: Callable[[], float] 
     left = deadline - now()
     done = last_epoch(workdir)
     expected = registry.estimate_seconds(cell['config'], done)
-    if expected is None or expected <= left:
-      return None
     when = time.strftime('%H:%M', time.localtime(deadline))
+    if expected is None:
+      return (f'no estimate of its time (no archived run of the same work within 3 config '
+              f'keys) under --stop_by {when}; run without --stop_by to train it')
+    if expected <= left:
+      return None
     resumed = f' after epoch {done}' if done else ''
     return (f'~{expected / 60:.0f} min expected{resumed}, {max(left, 0) / 60:.0f} min left '
             f'before --stop_by {when}')

@@ -240,23 +240,34 @@ def test_a_deadline_starts_only_the_cells_that_end_before_it(tmp_path):
   rule = reproduce.deadline_rule(1000.0 + 300, registry, now=lambda: clock[0])
   why = rule(cells['task01'], str(tmp_path / 'runs' / 'task01'))
   assert why and '~10 min expected' in why and '5 min left' in why
-  assert rule(cells['task04'], str(tmp_path / 'runs' / 'task04')) is None   # no estimate
+  assert 'no estimate' in rule(cells['task04'], str(tmp_path / 'runs' / 'task04'))
   clock[0] = 1000.0 - 400                                    # 700 s left: it fits
   assert rule(cells['task01'], str(tmp_path / 'runs' / 'task01')) is None
-  # In a sweep: task 1 is passed over (left pending), task 4 trains.
-  clock[0] = 1000.0
+  # In a sweep: task 4 (no run to go by) is passed over, task 1 trains while it fits.
   logs = []
   sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append, lock=True,
                   pass_over=rule)
-  assert any('task01: not started (~10 min expected' in l for l in logs), logs
+  assert any('task04: not started (no estimate' in l for l in logs), logs
   assert sum('(1 seeds) ===' in l for l in logs) == 1
   entry = reproduce.Entry('tiny', 'unused', str(tmp_path / 'runs'), '')
   states = {c['name']: c['state'] for c in reproduce.cell_states(entry, cfg, run_config)}
-  assert states == {'task01': 'pending', 'task04': 'done'}
+  assert states == {'task01': 'done', 'task04': 'pending'}
+  rows = reproduce.status([entry], lambda e: (cfg, run_config))
+  assert reproduce.hours_left(rows[0]['cells']) == (0.0, 1)
+  assert '~? h of cells left (1 without an estimate).' in reproduce.format_status(rows)
+  assert reproduce.progress_line(rows).endswith('tiny 1/2 | ~? h of cells left')
+  # Past the deadline a cell with an estimate is passed over too.
+  other4 = cells['task04']['config'].copy_and_resolve_references()
+  other4.model.dropout = 0.5
+  _archive_run(archive, 'other', 'task04', other4, seconds=600.0, compile_s=0.0, epochs=10)
+  clock[0] = 1000.0
+  logs.clear()
+  sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append, lock=True,
+                  pass_over=rule)
+  assert any('task04: not started (~10 min expected, 5 min left' in l for l in logs), logs
   rows = reproduce.status([entry], lambda e: (cfg, run_config))
   assert reproduce.hours_left(rows[0]['cells']) == (pytest.approx(600 / 3600), 0)
   assert '~0.2 h of cells left.' in reproduce.format_status(rows)
-  assert reproduce.progress_line(rows).endswith('tiny 1/2 | ~0.2 h of cells left')
   # A cell whose exact config is archived is taken at once, whatever the clock says.
   _archive_run(archive, 'copy', 'task01', cells['task01']['config'], seconds=9e9, compile_s=0.0,
                epochs=10)
