@@ -3,11 +3,12 @@ r"""The reproduction queue: every sweep-built results table, in the order its ce
   python -m experiments.reproduce                  # what each table still lacks
   python -m experiments.reproduce --run --lanes=2  # train it all, 2 processes sharing the cells
 
-Order = priority: the open issues' tables first (DMN+ 10k, issue 19; the paper-model gate-loss
-and schedule comparisons, issue 18, whose cells take ~10 minutes but for tasks 2 and 3; MemN2N
-joint training and the hop ablation, issue 17; Table 4's task 3 and issue 18's other studies),
-then the studies still queued, then the finished tables (nothing left to train: they are here
-so `--tables` rewrites every table from results/cells). Each entry is one
+Order = priority: the open issues' tables first (DMN+ 10k, issue 19; issue 18's paper-model
+comparisons and Table 4's task 3, whose cells take 10-80 minutes; MemN2N joint training and the
+hop ablation, issue 17, 0.7-2.6 hours a cell, which `--stop_by` passes over: no archived run of
+their recipe tells their time yet), then the studies still queued, then the finished tables
+(nothing left to train: they are here so `--tables` rewrites every table from results/cells).
+Each entry is one
 `python -m experiments.babi_sweep --config=<config> --workdir=<workdir>`, the command its
 table prints.
 """
@@ -32,14 +33,14 @@ QUEUE = [
           'paper model: per-gate BCE vs softmax CE (issue 18)'),
     Entry('schedule_pm', f'{_H}:schedule_pm', 'runs/babi_hard',
           'paper model: gates first vs joint schedule (issue 18)'),
-    Entry('memn2n', 'experiments/configs/babi_memn2n_sweep.py', 'runs/babi_memn2n',
-          'MemN2N per task, joint, hop ablation (results/babi_memn2n_authors; issue 17)'),
     Entry('passes', 'experiments/configs/babi_passes.py', 'runs/babi_passes',
           'DMN Table 4, passes on tasks 2, 3, 7, 8, 13... (issue 18)'),
     Entry('end_pass', 'experiments/configs/babi_end_pass.py', 'runs/babi_passes',
           'DMN end-of-passes vs fixed passes on 3, 7, 8 (issue 18)'),
     Entry('glove_pm', f'{_H}:glove_pm', 'runs/babi_hard',
           'paper model: GloVe 50d vs random vectors (issue 18)'),
+    Entry('memn2n', 'experiments/configs/babi_memn2n_sweep.py', 'runs/babi_memn2n',
+          'MemN2N per task, joint, hop ablation (results/babi_memn2n_authors; issue 17)'),
     # Studies with cells left.
     Entry('l2_t1', f'{_H}:l2_t1', 'runs/babi_hard', 'DMN L2 1e-5 vs 1e-4 on tasks 2, 3'),
     Entry('dmnplus_pe_form', f'{_H}:dmnplus_pe_form', 'runs/dmnplus_pe_form',
