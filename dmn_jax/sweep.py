@@ -82,7 +82,8 @@ def cell_name(task: int, grid_key: str | None, value: Any) -> str:
 
 def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigDict]
                ) -> list[dict[str, Any]]:
-  """[{'name', 'task', 'value', 'config'}] for every task (× grid value) of the sweep, then one
+  """[{'name', 'task', 'value', 'config', 'key'}] for every task (× grid value `value` of the
+  config key `key`, None without a grid) of the sweep, then one
   cell per entry of `sweep_cfg.variants` (optional): {name: {arg, label, overrides, num_seeds,
   rank}} (in rank order), a run of `get_run_config(arg)` that is not one task's (e.g. MemN2N
   joint training; task 0)."""
@@ -109,7 +110,7 @@ def make_cells(sweep_cfg, get_run_config: Callable[[str], ml_collections.ConfigD
       elif grid_key:
         _set_dotted(cfg, grid_key, value)
       cells.append({'name': cell_name(task, grid_key, value), 'task': task, 'value': value,
-                    'config': cfg})
+                    'config': cfg, 'key': grid_key})
   variants = (sweep_cfg.get('variants') or {}).items()
   for name, v in sorted(variants, key=lambda nv: (nv[1].get('rank', 0), nv[0])):
     cfg = get_run_config(v.arg)

@@ -458,8 +458,12 @@ def test_grid_table_pairs_the_two_values_seed_by_seed(tmp_path):
   assert (data['paired']['a'], data['paired']['b']) == ('0.1', '0.3')
   assert r['n'] == 3 and r['mean_diff'] == pytest.approx((5 + 10 + 1) / 3)
   assert r['wins'] == 3 and r['p'] == pytest.approx(0.25)
-  assert ('| 2 | 3 | +5.3 ± 4.5 | 3 / 0 | 0.250 | 0.3 better on every seed; p = 0.25, the least '
-          '3 seeds allow: not shown on this task alone |') in text
+  assert ('| 2 | 3 | +5.3 ± 4.5 | 3 / 0 | 0.250 | dropout=0.3 better on every seed; p = 0.25, '
+          'the least 3 seeds allow: not shown on this task alone |') in text
+  assert '## Paired on dev: dropout=0.3 minus dropout=0.1, seed by seed' in text
+  assert [grid.value_label(v, k) for v, k in (('bce', 'model.gate_loss'), (10, 'train.x'),
+                                              ('', 'glove'), (True, None), ('0.1', 'a.b'))] == [
+      'bce', 'x=10', "glove=''", 'value=True', "b='0.1'"]
   # Seeds that disagree: no difference shown.
   shutil.rmtree(os.path.join(root, 'st', cells[1]['name']))
   _archive(root, 'st', cells[1]['name'], json.loads(cells[1]['config'].to_json_best_effort()),

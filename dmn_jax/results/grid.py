@@ -62,6 +62,15 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
   return '\n'.join(lines), {'rows': rows, 'paired': comparison}
 
 
+def value_label(value, key: str | None) -> str:
+  """A grid value as a verdict names it: a word as it is ('softmax', 'bce'), any other value
+  with its key ('answer_start_epoch=10', 'end_pass=True', "glove=''")."""
+  if isinstance(value, str) and value.isidentifier():
+    return value
+  leaf = (key or 'value').split('.')[-1]
+  return f'{leaf}={value!r}' if isinstance(value, str) else f'{leaf}={value}'
+
+
 def _verdict(r: dict, a, b) -> str:
   better = b if r['mean_diff'] > 0 else a
   if r['p'] >= 0.05:
@@ -78,6 +87,8 @@ def _paired_section(cells, dev, values) -> tuple[list[str], dict | None]:
   seeds: same initial draws and batches where the shapes allow), with the sign-flip p-value.
   dev: {(task, value): {seed: dev accuracy %}} of the finished cells."""
   a, b = values
+  key = next((c.get('key') for c in cells if c.get('key')), None)
+  la, lb = value_label(a, key), value_label(b, key)
   per_task, pooled_a, pooled_b = [], {}, {}
   for t in sorted({c['task'] for c in cells}):
     if (t, a) not in dev or (t, b) not in dev:
@@ -92,7 +103,7 @@ def _paired_section(cells, dev, values) -> tuple[list[str], dict | None]:
     return [], None
   pooled = stats.paired(pooled_a, pooled_b)
   pooled['seeds'] = [list(k) for k in pooled['seeds']]
-  lines = ['', f'## Paired on dev: {b} minus {a}, seed by seed', '',
+  lines = ['', f'## Paired on dev: {lb} minus {la}, seed by seed', '',
            'Each seed trained under both values; the difference of its dev accuracy (points), '
            'the mean ± sd over seeds, wins / losses, and the sign-flip test\'s two-sided p '
            '(`dmn_jax/results/stats.py`: exact over the 2^n sign patterns; no normality assumed). '
@@ -102,7 +113,7 @@ def _paired_section(cells, dev, values) -> tuple[list[str], dict | None]:
            '|---:|---:|---:|---:|---:|---|']
   for r in per_task + [{'task': 'all (pooled)', **pooled}]:
     lines.append(f"| {r['task']} | {r['n']} | {r['mean_diff']:+.1f} ± {r['sd_diff']:.1f} | "
-                 f"{r['wins']} / {r['losses']} | {r['p']:.3f} | {_verdict(r, a, b)} |")
+                 f"{r['wins']} / {r['losses']} | {r['p']:.3f} | {_verdict(r, la, lb)} |")
   return lines, {'a': str(a), 'b': str(b), 'per_task': per_task, 'pooled': pooled}
 
 
