@@ -36,6 +36,8 @@ QUEUE = [
     # Its own workdir: its cell names are schedule_pm's (task02_answer_start_epoch10, ...).
     Entry('schedule_softmax_pm', f'{_H}:schedule_softmax_pm', 'runs/babi_hard_softmax',
           'paper model: gates first under the softmax episode, tasks 2, 19, 3 (issue 18)'),
+    Entry('schedule_bce_pm', f'{_H}:schedule_bce_pm', 'runs/babi_hard_bce',
+          'paper model: gates first under the per-gate BCE, tasks 2, 19, 3 (issue 18)'),
     Entry('passes', 'experiments/configs/babi_passes.py', 'runs/babi_passes',
           'DMN Table 4, passes on tasks 2, 3, 7, 8, 13... (issue 18)'),
     Entry('end_pass', 'experiments/configs/babi_end_pass.py', 'runs/babi_passes',
