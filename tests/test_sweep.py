@@ -496,6 +496,23 @@ def test_paper_model_comparisons_reuse_the_archived_baseline(study):
       assert diff == []
 
 
+@pytest.mark.parametrize('study,source,value', [('schedule_softmax_pm', 'attention_pm', 'softmax'),
+                                                ('schedule_bce_pm', 'gate_loss_pm', 'bce')])
+def test_paired_option_studies_reuse_the_single_option_cells(study, source, value):
+  """Gates first under another paper option: its joint-schedule cells (answer_start_epoch=0)
+  are exactly the `source` study's cells of that option, so they are reused, not trained."""
+  src = {c['task']: json.loads(c['config'].to_json_best_effort())
+         for c in sweep.make_cells(babi_hard.get_config(source), babi_config.get_config)
+         if c['value'] == value}
+  cfg = babi_hard.get_config(study)
+  cells = sweep.make_cells(cfg, babi_config.get_config)
+  assert sorted({c['task'] for c in cells}) == [2, 3, 19]
+  for c in cells:
+    got = json.loads(c['config'].to_json_best_effort())
+    diff = sweep.workdir_lib.config_diff(src[c['task']], got, ())
+    assert diff == ([] if c['value'] == 0 else ['train.answer_start_epoch']), (c['name'], diff)
+
+
 def test_dmnplus_table_keeps_a_previous_configs_run_marked(tmp_path):
   """The DMN+ 10k sweep adopted L2 0: its task-17 cell's run under L2 1e-3 stands in, marked ‡
   and counted, until the new run finishes."""
