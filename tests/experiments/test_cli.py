@@ -150,6 +150,24 @@ def test_ptb_report_rebuilds_a_table_from_its_json(tmp_path):
   assert r.returncode == 1 and '--workdirs' in r.stderr
 
 
+def test_ptb_report_keep_rows_replaces_only_the_retrained_model(tmp_path):
+  import json
+  from experiments import ptb_report
+  old = lambda hops, ppl: {'workdir': 'runs/gone', 'hidden': 150, 'hops': hops,
+                           'memory': 100 * (1 + (hops == 7)), 'valid_ppl_by_epoch': [ppl]}
+  path = tmp_path / 'ptb.json'
+  path.write_text(json.dumps({'rows': [old(7, 469.0), old(3, 335.6)], 'command': 'OLD CMD',
+                              'note': 'OLD NOTE'}))
+  fresh = dict(old(7, 216.0), workdir='runs/ptb_authors')
+  extra = dict(old(2, 300.0), workdir='runs/ptb_small')
+  rows, command, note = ptb_report.keep_rows(str(path), [fresh, extra], '', '')
+  assert rows == [fresh, old(3, 335.6), extra]           # in place; the other model kept
+  assert (command, note) == ('OLD CMD', 'OLD NOTE')
+  assert ptb_report.keep_rows(str(path), [fresh], 'NEW', 'N')[1:] == ('NEW', 'N')
+  with pytest.raises(ptb_report.ConfigError, match='no '):
+    ptb_report.keep_rows(str(tmp_path / 'none.json'), [fresh], '', '')
+
+
 @pytest.mark.slow
 def test_bench_times_a_second_compile_from_the_persistent_cache(tmp_path):
   import json
