@@ -464,6 +464,7 @@ def test_grid_table_pairs_the_two_values_seed_by_seed(tmp_path):
   assert [grid.value_label(v, k) for v, k in (('bce', 'model.gate_loss'), (10, 'train.x'),
                                               ('', 'glove'), (True, None), ('0.1', 'a.b'))] == [
       'bce', 'x=10', "glove=''", 'value=True', "b='0.1'"]
+  assert [grid._shown(v) for v in ('', 'kumo', 0.3, False)] == ["''", 'kumo', '0.3', 'False']
   # Seeds that disagree: no difference shown.
   shutil.rmtree(os.path.join(root, 'st', cells[1]['name']))
   _archive(root, 'st', cells[1]['name'], json.loads(cells[1]['config'].to_json_best_effort()),

@@ -32,7 +32,7 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
     s = cell_summary(c, root, registry, sweep)
     if s is None:
       state = status(os.path.join(root, c['name']), c['config'])
-      lines.append(f"| {c['task']} | {c['value']} | ({state}) | | | | | | |")
+      lines.append(f"| {c['task']} | {_shown(c['value'])} | ({state}) | | | | | | |")
       rows.append({'task': c['task'], 'value': c['value'], 'status': 'pending'})
       continue
     add_machine(machines, s, f"task {c['task']}: {c['value']}")
@@ -42,7 +42,7 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
     sec = s['train_seconds'] + s['compile_seconds']
     mark = derived_mark(s, f"task {c['task']}, {c['value']}", derived)
-    lines.append(f"| {c['task']} | {c['value']}{mark} | {pct(dev.mean())} | "
+    lines.append(f"| {c['task']} | {_shown(c['value'])}{mark} | {pct(dev.mean())} | "
                  f"{pct(s['dev_accuracy'])} "
                  f"| {pct(s['test_accuracy'])} | {pct(test.mean())} ± {pct(test.std())} | "
                  f"{len(test)} | {ep:.0f} | {sec:.0f} |")
@@ -60,6 +60,11 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
     lines += more
   lines += footer(machines, command)
   return '\n'.join(lines), {'rows': rows, 'paired': comparison}
+
+
+def _shown(value) -> str:
+  """A value in the table's value column: the empty string as '' (e.g. glove='', no GloVe)."""
+  return "''" if value == '' else str(value)
 
 
 def value_label(value, key: str | None) -> str:
