@@ -19,7 +19,7 @@ from absl import app, flags
 
 from dmn_jax.errors import ConfigError
 from dmn_jax.results.common import write_files
-from dmn_jax.results.ptb import lm_curves, lm_table, lm_text
+from dmn_jax.results.ptb import load_lm, lm_curves, lm_text
 from dmn_jax.workdir import read_json
 from experiments import common
 
@@ -64,10 +64,10 @@ def main(argv):
     text = lm_text(rows, command, note, figure=os.path.basename(figure))
   elif _WORKDIRS.value:
     command, note = _COMMAND.value, _NOTE.value
-    text, rows = lm_table(_WORKDIRS.value, command, note, figure=os.path.basename(figure))
+    rows = [load_lm(w) for w in _WORKDIRS.value]
     if _KEEP.value:
       rows, command, note = keep_rows(_OUT.value + '.json', rows, command, note)
-      text = lm_text(rows, command, note, figure=os.path.basename(figure))
+    text = lm_text(rows, command, note, figure=os.path.basename(figure))
   else:
     raise ConfigError('give --workdirs (run folders) or --from_json')
   lm_curves(rows, figure)

@@ -30,19 +30,20 @@ def table_grid(cells: list[dict], root: str, registry, sweep: str, command: str)
   dev_by_seed: dict[tuple, dict[int, float]] = {}     # (task, value) -> {seed: dev %}
   for c in sorted(cells, key=lambda c: c['task']):
     s = cell_summary(c, root, registry, sweep)
+    shown = _shown(c['value'])
     if s is None:
       state = status(os.path.join(root, c['name']), c['config'])
-      lines.append(f"| {c['task']} | {_shown(c['value'])} | ({state}) | | | | | | |")
+      lines.append(f"| {c['task']} | {shown} | ({state}) | | | | | | |")
       rows.append({'task': c['task'], 'value': c['value'], 'status': 'pending'})
       continue
-    add_machine(machines, s, f"task {c['task']}: {c['value']}")
+    add_machine(machines, s, f"task {c['task']}: {shown}")
     dev = np.array([x['dev_accuracy'] for x in s['seeds']])
     dev_by_seed[(c['task'], c['value'])] = {x['seed']: 100 * x['dev_accuracy'] for x in s['seeds']}
     test = np.array([x['test_accuracy'] for x in s['seeds']])
     ep = np.mean([x['epochs_run'] for x in s['seeds']])
     sec = s['train_seconds'] + s['compile_seconds']
-    mark = derived_mark(s, f"task {c['task']}, {c['value']}", derived)
-    lines.append(f"| {c['task']} | {_shown(c['value'])}{mark} | {pct(dev.mean())} | "
+    mark = derived_mark(s, f"task {c['task']}, {shown}", derived)
+    lines.append(f"| {c['task']} | {shown}{mark} | {pct(dev.mean())} | "
                  f"{pct(s['dev_accuracy'])} "
                  f"| {pct(s['test_accuracy'])} | {pct(test.mean())} ± {pct(test.std())} | "
                  f"{len(test)} | {ep:.0f} | {sec:.0f} |")
