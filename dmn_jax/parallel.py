@@ -92,7 +92,13 @@ def initialize(coordinator: str, num_processes: int, process_id: int) -> None:
   """Joins this process to a multi-process run (JAX's distributed runtime; CPU collectives over
   gloo). Call before anything else uses jax."""
   jax.config.update('jax_cpu_collectives_implementation', 'gloo')   # used by CPU devices only
+  # The CPU backend waits for every process's local topology (2 min by default): a loaded machine
+  # can start one process minutes after another, so wait longer, and build the backend here, at
+  # the same point in every process, rather than at each one's first array.
+  jax.config.update('jax_cpu_get_local_topology_timeout_minutes', 10)
+  jax.config.update('jax_cpu_get_global_topology_timeout_minutes', 12)
   jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
+  jax.devices()
 
 
 def is_primary() -> bool:
