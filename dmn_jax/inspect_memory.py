@@ -9,6 +9,7 @@ paper's Fig. 3/4 for sentiment).
     plot_attention(avg, 'results/ptb_attention.png', title)
     gates, pred = dmn_gates(params, row, cfg.model)         # <float32>[T, S], class id
     plot_gates(gates, words, 'results/sst_gates.png', title)
+    report = gate_errors(params, data['dev'], cfg.model)    # per-pass gate accuracy, recency
 """
 
 from __future__ import annotations
@@ -102,6 +103,63 @@ def dmn_gates(params, example: dict[str, np.ndarray], model_cfg) -> tuple[np.nda
   g = gate_weights(np.asarray(out['gate_logits'][0]), np.asarray(out['fact_mask'][0], bool),
                    model_cfg)
   return g.astype(np.float32), np.asarray(out['prediction'][0])
+
+
+def gate_errors(params, arrays: dict[str, np.ndarray], model_cfg, batch_size: int = 100
+                ) -> dict:
+  """Where a supervised DMN's gates go wrong, and what that costs the answers (evaluation mode).
+
+  A pass's gate is "right" when its largest gate score is on that pass's supporting fact (the
+  training metric `gate_accuracy`, per pass). A wrong gate is "earlier" when the fact it picks
+  comes before the target in the story: on the location tasks (2, 3) that is an older position
+  of the same actor or object, a recency error.
+
+  Args:
+    arrays: one split of DMN arrays (story, fact_pos, fact_mask, question, answer, answer_mask,
+      supports <int32>[N, P], support_mask <bool>[N, P], ...).
+
+  Returns:
+    {'examples': N, 'answer_accuracy', 'all_gates_right' (share of examples whose every
+     supervised pass is right), 'answer_accuracy_gates_right' / '_gates_wrong' (None where no
+     example is in the group), 'passes': [{'pass', 'supervised' (examples), 'gate_accuracy',
+     'errors', 'earlier' (share of the errors picking an earlier fact)}]}
+  """
+  keys = [k for k in arrays if k != 'weight']
+  fwd = jax.jit(lambda p, b: dmn.apply(p, b, None, model_cfg, train=False))
+  picks, preds = [], []
+  for b in batching.batches({k: arrays[k] for k in keys}, batch_size):
+    out = fwd(params, {k: b[k] for k in keys})
+    real = b['weight'] > 0
+    picks.append(np.asarray(out['gate_logits']).argmax(-1)[real])        # [b, T]
+    preds.append(np.asarray(out['prediction']).reshape(len(real), -1)[real])
+  return gate_error_counts(np.concatenate(picks), np.concatenate(preds), arrays)
+
+
+def gate_error_counts(pick: np.ndarray, pred: np.ndarray, arrays: dict[str, np.ndarray]) -> dict:
+  """`gate_errors` from the model's choices: pick <int>[N, T] (the argmax fact of each pass),
+  pred <int>[N, A'] (predicted answer tokens) and the split's supports / support_mask [N, P],
+  answer / answer_mask [N, A]."""
+  sup, smask = np.asarray(arrays['supports']), np.asarray(arrays['support_mask'], bool)
+  answer, amask = np.asarray(arrays['answer']), np.asarray(arrays['answer_mask'], bool)
+  correct = np.all(np.where(amask, pred[:, :answer.shape[1]] == answer, True), axis=1)   # [N]
+  n_pass = min(pick.shape[1], sup.shape[1])
+  right = np.where(smask[:, :n_pass], pick[:, :n_pass] == sup[:, :n_pass], True)        # [N, n]
+  all_right = right.all(1)
+
+  def share(x):
+    return float(x.mean()) if x.size else None
+
+  passes = []
+  for t in range(n_pass):
+    on = smask[:, t]
+    wrong = on & ~right[:, t]
+    passes.append({'pass': t + 1, 'supervised': int(on.sum()),
+                   'gate_accuracy': share(right[on, t]), 'errors': int(wrong.sum()),
+                   'earlier': share(pick[wrong, t] < sup[wrong, t])})
+  return {'examples': int(len(correct)), 'answer_accuracy': share(correct),
+          'all_gates_right': share(all_right),
+          'answer_accuracy_gates_right': share(correct[all_right]),
+          'answer_accuracy_gates_wrong': share(correct[~all_right]), 'passes': passes}
 
 
 def gate_weights(logits: np.ndarray, mask: np.ndarray, model_cfg) -> np.ndarray:
