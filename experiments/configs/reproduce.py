@@ -46,6 +46,8 @@ QUEUE = [
           'paper model: GloVe 50d vs random vectors (issue 18)'),
     Entry('memn2n', 'experiments/configs/babi_memn2n_sweep.py', 'runs/babi_memn2n',
           'MemN2N per task, joint, hop ablation (results/babi_memn2n_authors; issue 17)'),
+    Entry('memn2n_10k', 'experiments/configs/babi_memn2n_sweep.py:10k', 'runs/babi_memn2n_10k',
+          'MemN2N PE LS RN per task on en-10k (results/babi_memn2n_10k; issue 17)'),
     # Studies with cells left.
     Entry('l2_t1', f'{_H}:l2_t1', 'runs/babi_hard', 'DMN L2 1e-5 vs 1e-4 on tasks 2, 3'),
     Entry('dmnplus_pe_form', f'{_H}:dmnplus_pe_form', 'runs/dmnplus_pe_form',
