@@ -48,3 +48,20 @@ def test_trailing_padding_keeps_last_real_state():
   short, _ = gru_scan(p, jnp.zeros(6), xs[:3])
   padded, _ = gru_scan(p, jnp.zeros(6), xs, jnp.array([1, 1, 1, 0, 0], bool))
   np.testing.assert_allclose(short, padded, rtol=1e-6)
+
+
+def test_bench_gru_split_variant_is_the_same_gru():
+  """experiments.bench_gru times a variant that splits the gates' inputs before the loop; it
+  must compute gru_scan's states and gradients (to float rounding), or its timing means nothing."""
+  from experiments.bench_gru import split_scan
+  p = gru_init(jax.random.PRNGKey(5), 4, 6)
+  p['b'] = jax.random.normal(jax.random.PRNGKey(6), p['b'].shape)
+  xs = jax.random.normal(jax.random.PRNGKey(7), (9, 4))
+  mask = jnp.array([1, 1, 0, 1, 1, 0, 1, 0, 0], bool)
+  h0 = jnp.zeros((6,))
+  for a, b in zip(gru_scan(p, h0, xs, mask), split_scan(p, h0, xs, mask)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  loss = lambda scan: lambda p, xs: jnp.sum(scan(p, h0, xs, mask)[1] ** 2)
+  ga, gb = jax.grad(loss(gru_scan), (0, 1))(p, xs), jax.grad(loss(split_scan), (0, 1))(p, xs)
+  for a, b in zip(jax.tree.leaves(ga), jax.tree.leaves(gb)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
