@@ -42,6 +42,8 @@ QUEUE = [
           'DMN Table 4, passes on tasks 2, 3, 7, 8, 13... (issue 18)'),
     Entry('end_pass', 'experiments/configs/babi_end_pass.py', 'runs/babi_passes',
           'DMN end-of-passes vs fixed passes on 3, 7, 8 (issue 18)'),
+    Entry('l2_softmax_pm', f'{_H}:l2_softmax_pm', 'runs/babi_hard_softmax',
+          'paper model, softmax episode, gates first: L2 1e-5 vs 1e-4 on tasks 2, 3 (issue 18)'),
     Entry('glove_pm', f'{_H}:glove_pm', 'runs/babi_hard',
           'paper model: GloVe 50d vs random vectors (issue 18)'),
     Entry('memn2n', 'experiments/configs/babi_memn2n_sweep.py', 'runs/babi_memn2n',
