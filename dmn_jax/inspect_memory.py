@@ -105,8 +105,14 @@ def dmn_gates(params, example: dict[str, np.ndarray], model_cfg) -> tuple[np.nda
   return g.astype(np.float32), np.asarray(out['prediction'][0])
 
 
-def gate_errors(params, arrays: dict[str, np.ndarray], model_cfg, batch_size: int = 100
-                ) -> dict:
+def eval_forward(model_cfg):
+  """The DMN's jitted evaluation forward `(params, batch) -> outputs`: build it once and pass it
+  to `gate_errors` for several splits (one compile for batches of one shape)."""
+  return jax.jit(lambda p, b: dmn.apply(p, b, None, model_cfg, train=False))
+
+
+def gate_errors(params, arrays: dict[str, np.ndarray], model_cfg, batch_size: int = 100,
+                forward=None) -> dict:
   """Where a supervised DMN's gates go wrong, and what that costs the answers (evaluation mode).
 
   A pass's gate is "right" when its largest gate score is on that pass's supporting fact (the
@@ -117,6 +123,7 @@ def gate_errors(params, arrays: dict[str, np.ndarray], model_cfg, batch_size: in
   Args:
     arrays: one split of DMN arrays (story, fact_pos, fact_mask, question, answer, answer_mask,
       supports <int32>[N, P], support_mask <bool>[N, P], ...).
+    forward: `eval_forward(model_cfg)`, shared between calls (built here when None).
 
   Returns:
     {'examples': N, 'answer_accuracy', 'all_gates_right' (share of examples whose every
@@ -125,7 +132,7 @@ def gate_errors(params, arrays: dict[str, np.ndarray], model_cfg, batch_size: in
      'errors', 'earlier' (share of the errors picking an earlier fact)}]}
   """
   keys = [k for k in arrays if k != 'weight']
-  fwd = jax.jit(lambda p, b: dmn.apply(p, b, None, model_cfg, train=False))
+  fwd = forward or eval_forward(model_cfg)
   picks, preds = [], []
   for b in batching.batches({k: arrays[k] for k in keys}, batch_size):
     out = fwd(params, {k: b[k] for k in keys})

@@ -43,14 +43,16 @@ def analyse(workdir: str, splits: list[str]) -> dict:
   if cfg.get('model_family', 'dmn') != 'dmn' or not cfg.train.get('gate_supervision', False):
     raise ConfigError(f'{workdir}: not a gate-supervised DMN run')
   params, data, _ = inspect_memory.load_best(cfg, workdir)
+  unknown = [s for s in splits if s not in data]
+  if unknown:
+    raise ConfigError(f'--splits: {unknown} not among {sorted(data)}')
   summary = read_json(os.path.join(workdir, 'summary.json'))
   row = {'workdir': workdir, 'task': cfg.task, 'seed': summary['seed'],
          'model': {k: cfg.model[k] for k in ('attention', 'gate_norm', 'gate_loss', 'fact_time')
                    if k in cfg.model}}
+  forward = inspect_memory.eval_forward(cfg.model)
   for split in splits:
-    if split not in data:
-      raise ConfigError(f'--splits: {split!r} is not one of {sorted(data)}')
-    row[split] = inspect_memory.gate_errors(params, data[split], cfg.model)
+    row[split] = inspect_memory.gate_errors(params, data[split], cfg.model, forward=forward)
   return row
 
 
