@@ -11,6 +11,20 @@ import jax.numpy as jnp
 import optax
 
 
+def argmax_is(logits: jax.Array, labels: jax.Array) -> jax.Array:
+  """`argmax(logits, -1) == labels`, ties to the first maximum as argmax breaks them, without
+  argmax: XLA's CPU argmax is a two-output (value, index) reduction that does not vectorise,
+  where a max and a fused compare do (several times faster on the language model's
+  [128, 10001] logits).
+
+  logits <float32>[..., V], labels <int>[...] -> <bool>[...].
+  """
+  top = jnp.max(logits, -1, keepdims=True)
+  at_label = jnp.take_along_axis(logits, labels[..., None].astype(jnp.int32), -1)[..., 0]
+  earlier = jnp.any((logits == top) & (jnp.arange(logits.shape[-1]) < labels[..., None]), -1)
+  return (at_label == top[..., 0]) & ~earlier
+
+
 def answer_terms(logits: jax.Array, answer: jax.Array, mask: jax.Array, weight: jax.Array
                  ) -> dict[str, jax.Array]:
   """Answer cross-entropy and exact-match accuracy.
@@ -25,7 +39,7 @@ def answer_terms(logits: jax.Array, answer: jax.Array, mask: jax.Array, weight: 
   """
   ce = optax.softmax_cross_entropy_with_integer_labels(logits, answer)      # [B, A]
   per_example = jnp.sum(jnp.where(mask, ce, 0.0), axis=-1)                 # [B]
-  hit = jnp.all(jnp.where(mask, jnp.argmax(logits, -1) == answer, True), axis=-1)
+  hit = jnp.all(jnp.where(mask, argmax_is(logits, answer), True), axis=-1)
   return {'answer_loss_sum': jnp.sum(weight * per_example),
           'correct': jnp.sum(weight * hit)}
 

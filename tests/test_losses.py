@@ -66,3 +66,19 @@ def test_per_gate_bce_by_hand():
   ce = losses.gate_terms(high, supports, smask, jnp.ones(1))['gate_loss_sum']
   bce = losses.gate_terms(high, supports, smask, jnp.ones(1), kind='bce')['gate_loss_sum']
   assert float(bce) > 30 and float(ce) < 2.5
+
+
+def test_argmax_is_equals_argmax_ties_to_the_first_maximum():
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(6, 4, 9)).astype(np.float32)
+  logits[0, 0] = 0.0                               # all tied: index 0 is the argmax
+  logits[1, 1, [2, 5]] = 10.0                      # a tie between 2 and 5: 2
+  logits[2, 2, 3] = np.inf
+  labels = rng.integers(0, 9, size=(6, 4))
+  labels[0, 0], labels[1, 1], labels[2, 2] = 0, 2, 3
+  for lab in (labels, np.argmax(logits, -1), np.full((6, 4), 5)):
+    np.testing.assert_array_equal(losses.argmax_is(jnp.asarray(logits), jnp.asarray(lab)),
+                                  np.argmax(logits, -1) == lab)
+  # The later of two tied maxima is not the argmax; an all-zero row matches index 0 only.
+  assert not bool(losses.argmax_is(jnp.asarray(logits[1, 1]), jnp.asarray(5)))
+  assert not bool(losses.argmax_is(jnp.zeros(9), jnp.asarray(4)))

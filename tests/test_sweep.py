@@ -222,7 +222,7 @@ def test_a_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path):
   cfg.cells_dir = str(tmp_path / 'res' / 'cells')
   logs = []
   text = sweep.run_sweep(cfg, str(tmp_path / 'runs'), run_config, 'CMD', log=logs.append)
-  assert any('task04] FAILED (Diverged: non-finite training loss or parameters in epoch 1, step'
+  assert any('task04] FAILED (Diverged: non-finite training loss or gradients in epoch 1, step'
              in l for l in logs)
   assert '| 4 | 100 | 100 | (failed: Diverged' in text
   assert '| 1 | 100 | 100 | (' not in text                         # task 1 still ran

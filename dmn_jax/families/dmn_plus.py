@@ -29,7 +29,7 @@ def terms(params, batch, keys, model_cfg, *, train, controls):
   out = dmn_plus.apply(params, batch, keys, model_cfg, train=train)
   w = batch['weight']
   ce = optax.softmax_cross_entropy_with_integer_labels(out['logits'], batch['answer'])   # [B]
-  hit = jnp.argmax(out['logits'], -1) == batch['answer']
+  hit = losses.argmax_is(out['logits'], batch['answer'])
   sums = {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit), 'count': jnp.sum(w)}
   sums.update(losses.gate_terms(out['gate_logits'], batch['supports'], batch['support_mask'], w))
   return sums

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from dmn_jax import losses
 from dmn_jax.data import babi, babi_memory, ptb
 from dmn_jax.families.base import Family, register
 from dmn_jax.models import memn2n
@@ -29,7 +30,7 @@ def _memn2n_terms(params, batch, keys, model_cfg, *, train, controls):
   out = memn2n.apply(params, batch, keys, model_cfg, train=train, linear=controls['linear'])
   w = batch['weight']
   ce = optax.softmax_cross_entropy_with_integer_labels(out['logits'], batch['answer'])  # [B]
-  hit = jnp.argmax(out['logits'], -1) == batch['answer']
+  hit = losses.argmax_is(out['logits'], batch['answer'])
   terms = {'answer_loss_sum': jnp.sum(w * ce), 'correct': jnp.sum(w * hit), 'count': jnp.sum(w)}
   if 'supports' in batch:
     # Diagnostic: does the last hop's strongest attention fall on a supporting fact?
