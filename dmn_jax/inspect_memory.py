@@ -14,13 +14,13 @@ paper's Fig. 3/4 for sentiment).
 
 from __future__ import annotations
 
-import json
 import os
 
 import jax
 import numpy as np
 
 from dmn_jax import families, seeds as seeds_lib, train
+from dmn_jax import workdir as workdir_lib
 from dmn_jax.checkpoint import RunCheckpoints
 from dmn_jax.data import batching
 from dmn_jax.errors import ConfigError
@@ -30,11 +30,7 @@ from dmn_jax.optim import make_optimizer
 
 def load_best(cfg, workdir: str):
   """(params of the chosen seed, data splits, spec) of the finished run in `workdir`."""
-  path = os.path.join(workdir, 'summary.json')
-  if not os.path.exists(path):
-    raise ConfigError(f'{path}: no summary; finish the run first (rerun its command)')
-  with open(path) as f:
-    summary = json.load(f)
+  summary = workdir_lib.run_summary(workdir, required=True)
   family = families.of(cfg)
   data, spec = family.load(cfg)
   tx = make_optimizer(cfg.train, cfg.model)

@@ -257,19 +257,14 @@ def load_workdir(workdir: str) -> Model:
   """The best params of a finished run's chosen seed (the task's data is read for the
   vocabulary: set data_dir or DMN_DATA_DIR as for training)."""
   from dmn_jax import inspect_memory
-  path = os.path.join(workdir, 'config.json')
-  if not os.path.exists(path):
-    raise ConfigError(f'{workdir}: not a run folder (no config.json)')
-  with open(path) as f:
-    config = json.load(f)
+  config = workdir_lib.run_config(workdir)
   family = config.get('model_family', 'dmn')
   if family not in FAMILIES:
     raise ConfigError(f'{workdir}: a {family!r} run cannot answer story questions '
                       f'(only {FAMILIES})')
   cfg = ml_collections.ConfigDict(workdir_lib.with_neutral_defaults(config))
   params, data, spec = inspect_memory.load_best(cfg, workdir)
-  with open(os.path.join(workdir, 'summary.json')) as f:
-    summary = json.load(f)
+  summary = workdir_lib.run_summary(workdir, required=True)
   return Model(family, config, params, list(spec.vocab.words), _shapes(family, spec), summary,
                _example_stories(family, cfg, data, spec.vocab), source=workdir)
 

@@ -78,6 +78,36 @@ def read_json(path: str) -> Any:
     return json.load(f)
 
 
+def run_config(workdir: str) -> dict:
+  """The config a run folder records (config.json), as written; ConfigError naming the folder
+  when it has none (not a run folder)."""
+  path = os.path.join(workdir, 'config.json')
+  if not os.path.exists(path):
+    raise ConfigError(f'{workdir}: not a run folder (no config.json)')
+  return read_json(path)
+
+
+def run_summary(workdir: str, *, required: bool = False) -> dict | None:
+  """A run folder's summary.json (written once the run is complete): None while there is none,
+  or ConfigError with `required` (finish the run first)."""
+  path = os.path.join(workdir, 'summary.json')
+  if os.path.exists(path):
+    return read_json(path)
+  if required:
+    raise ConfigError(f'{path}: no summary; finish the run first (rerun its command)')
+  return None
+
+
+def epoch_records(workdir: str) -> list[dict]:
+  """A run folder's metrics.jsonl records (one per epoch and active seed); [] before its first
+  epoch ends."""
+  path = os.path.join(workdir, 'metrics.jsonl')
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
 def config_dict(cfg) -> dict:
   """The config as the plain dict that `config.json` holds."""
   return json.loads(cfg.to_json_best_effort())

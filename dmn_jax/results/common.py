@@ -3,7 +3,6 @@ percentages, the mark of a cell taken from a larger run, and atomic writes of `<
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 
@@ -41,11 +40,7 @@ def status(workdir: str, cfg=None) -> str:
 
 def progress(workdir: str) -> int:
   """Epochs done so far by an unfinished cell (0 if it has not started)."""
-  path = os.path.join(workdir, 'metrics.jsonl')
-  if not os.path.exists(path):
-    return 0
-  with open(path) as f:
-    return max((json.loads(l)['epoch'] for l in f if l.strip()), default=0)
+  return max((r['epoch'] for r in workdir_lib.epoch_records(workdir)), default=0)
 
 
 def attention(m) -> str:

@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 
 from dmn_jax import paper
+from dmn_jax import workdir as workdir_lib
 
 
 def load_lm(workdir: str) -> dict:
   """A language-model run (finished or not): its config, per-epoch validation perplexity and,
   once finished, the test perplexity of its best-validation epoch."""
-  with open(os.path.join(workdir, 'config.json')) as f:
-    c = json.load(f)
-  metrics = os.path.join(workdir, 'metrics.jsonl')
-  lines = []
-  if os.path.exists(metrics):                    # none before the first epoch ends
-    with open(metrics) as f:
-      lines = [json.loads(l) for l in f if l.strip()]
-  summary_path = os.path.join(workdir, 'summary.json')
-  s = None
-  if os.path.exists(summary_path):
-    with open(summary_path) as f:
-      s = json.load(f)
-    s = s if s.get('complete') else None
+  c, lines = workdir_lib.run_config(workdir), workdir_lib.epoch_records(workdir)
+  s = workdir_lib.run_summary(workdir)
+  s = s if s and s.get('complete') else None
   m = c['model']
   key = (m['embed_dim'], m['hops'], c['memory_size'])
   row = {'workdir': workdir, 'hidden': key[0], 'hops': key[1], 'memory': key[2],

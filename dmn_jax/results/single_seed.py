@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 from dmn_jax import paper
+from dmn_jax import workdir as workdir_lib
 
 
 def load(workdir: str) -> dict:
-  with open(os.path.join(workdir, 'summary.json')) as f:
-    s = json.load(f)
-  with open(os.path.join(workdir, 'config.json')) as f:
-    c = json.load(f)
+  s = workdir_lib.run_summary(workdir, required=True)
+  c = workdir_lib.run_config(workdir)
   return {'workdir': workdir, 'task': s['task'], 'babi_set': s['babi_set'], 'seed': s['seed'],
           'test_accuracy': 100 * s['test_accuracy'], 'dev_accuracy': 100 * s['dev_accuracy'],
           'test_gate_accuracy': 100 * s['test_gate_accuracy'], 'epochs': s['epochs_run'],

@@ -8,7 +8,6 @@ seeds, trained both ways.
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -25,10 +24,9 @@ TABLE1 = 'results/cells/babi_1k_dmn'                # the Table 1 runs (ordinary
 def archive(workdir: str, archive_root: str = ARCHIVE) -> str | None:
   """Archives a finished run's summary.json and config.json (`Registry.archive`) as
   <archive_root>/task<NN>; returns that folder (None while the run is unfinished)."""
-  if not os.path.exists(os.path.join(workdir, 'summary.json')):
+  if workdir_lib.run_summary(workdir) is None:
     return None
-  with open(os.path.join(workdir, 'config.json')) as f:
-    task = json.load(f)['task']
+  task = workdir_lib.run_config(workdir)['task']
   root, sweep = os.path.split(os.path.normpath(archive_root))
   registry = Registry(root)
   registry.archive(workdir, sweep, f'task{task:02d}')
@@ -36,10 +34,7 @@ def archive(workdir: str, archive_root: str = ARCHIVE) -> str | None:
 
 
 def _load(cell: str) -> tuple[dict, dict]:
-  with open(os.path.join(cell, 'summary.json')) as f:
-    s = json.load(f)
-  with open(os.path.join(cell, 'config.json')) as f:
-    return s, json.load(f)
+  return workdir_lib.run_summary(cell, required=True), workdir_lib.run_config(cell)
 
 
 def _same_but_batches(a: dict, b: dict) -> list[str]:

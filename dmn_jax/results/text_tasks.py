@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 
 from dmn_jax import paper
 from dmn_jax import workdir as workdir_lib
@@ -12,12 +10,7 @@ from dmn_jax import workdir as workdir_lib
 def load_text_run(workdir: str) -> dict:
   """A DMN SST or POS run: its setting and passes; once finished, the test accuracy (%) of every
   seed (best-by-dev epoch); while training, the epochs so far and the best dev accuracy."""
-  with open(os.path.join(workdir, 'config.json')) as f:
-    c = json.load(f)
-  lines = []
-  if os.path.exists(os.path.join(workdir, 'metrics.jsonl')):
-    with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-      lines = [json.loads(l) for l in f if l.strip()]
+  c, lines = workdir_lib.run_config(workdir), workdir_lib.epoch_records(workdir)
   flat = workdir_lib.flatten(c)
   row = {'workdir': workdir, 'family': c['model_family'],
          'setting': c.get('setting') or c.get('corpus'), 'passes': c['model']['passes'],
@@ -26,10 +19,8 @@ def load_text_run(workdir: str) -> dict:
          'hidden': c['model']['hidden'], 'complete': False,
          'epochs': max((l['epoch'] for l in lines), default=0),
          'best_dev_so_far': 100 * max((l['dev_accuracy'] for l in lines), default=float('nan'))}
-  path = os.path.join(workdir, 'summary.json')
-  if os.path.exists(path):
-    with open(path) as f:
-      s = json.load(f)
+  s = workdir_lib.run_summary(workdir)
+  if s is not None:
     if s.get('complete'):
       tests = [100 * x['test_accuracy'] for x in s['seeds']]
       row.update(complete=True, seeds=[x['seed'] for x in s['seeds']], test=tests,
