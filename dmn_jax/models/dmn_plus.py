@@ -120,7 +120,7 @@ def sentence_encodings(p: Params, memory: jax.Array, form: str = 'sentence') -> 
     # Two weighted word bags per sentence (`memn2n.sentence_bags`): matmuls, not a gather.
     bags = memn2n.sentence_bags(memory, emb.shape[0], 'pe', form, pe_len)     # [M, 2, V]
     g = memn2n.pe_terms(memory[:1], d, form, pe_len)[2]                       # [D]
-    return bags[:, 0] @ emb + g * (bags[:, 1] @ emb)
+    return memn2n.encode_bags(bags, emb, g)
   weights = memn2n.sentence_weights(memory, d, 'pe', form, pe_len)
   return memn2n.encode_sentences(emb, memory, 'pe', weights)
 

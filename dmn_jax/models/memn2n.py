@@ -186,15 +186,20 @@ def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str, form: str =
 def encode_bags(bags: jax.Array, emb: jax.Array, g: jax.Array | None = None) -> jax.Array:
   """`encode_sentences` from `sentence_bags`: bags <float32>[..., 1|2, V], emb [..., V, d] (leading
   axes of emb, e.g. the K + 1 matrices of adjacent tying, go first) -> [<emb lead>, ..., d].
-  g <float32>[d]: the per-dimension factor of `pe_terms` (None: k/d, the paper's form)."""
-  x = jnp.einsum('...sv,kvd->k...sd', bags, emb.reshape((-1,) + emb.shape[-2:]))
-  x = x.reshape(emb.shape[:-2] + x.shape[1:])
-  if bags.shape[-2] == 1:
-    return x[..., 0, :]
-  d = emb.shape[-1]
-  if g is None:
-    g = jnp.arange(1, d + 1, dtype=jnp.float32) / d
-  return x[..., 0, :] + g * x[..., 1, :]
+  g <float32>[d]: the per-dimension factor of `pe_terms` (None: k/d, the paper's form).
+
+  Two bags: Σ_v a_v E_v + g ∘ Σ_v c_v E_v = [a, c] @ [E; g ∘ E], one matmul over 2V that gives
+  the encodings directly (a [..., 2, d] product and its two slices cost more in the backward
+  pass, a pad and a transpose of the whole product, than the matmuls themselves).
+  """
+  mats = emb.reshape((-1,) + emb.shape[-2:])                                      # [k, V, d]
+  if bags.shape[-2] == 2:
+    d = emb.shape[-1]
+    if g is None:
+      g = jnp.arange(1, d + 1, dtype=jnp.float32) / d
+    mats = jnp.concatenate([mats, mats * g], axis=-2)                             # [k, 2V, d]
+  x = jnp.einsum('...v,kvd->k...d', bags.reshape(bags.shape[:-2] + (-1,)), mats)
+  return x.reshape(emb.shape[:-2] + x.shape[1:])
 
 
 def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, fraction: float) -> jax.Array:
