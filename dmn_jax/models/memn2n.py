@@ -170,17 +170,27 @@ def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str, form: str =
   same for every embedding matrix and every hop. 'bow' has one bag (word counts). The null word
   (id 0) is in no bag.
 
+  The bags are built by adding each word's weight at its id (a scatter-add over J words per
+  sentence; no gradient flows here), not from a [..., J, V] one-hot and a contraction over J,
+  which cost as much as the rest of a joint-vocabulary step.
+
   Args:
     tokens: <int32>[..., J] word ids, 0 = padding.
   Returns:
     <float32>[..., 2, V] for 'pe' (the a- and c-weighted bags), [..., 1, V] for 'bow'.
   """
-  onehot = jax.nn.one_hot(tokens, vocab_size, dtype=jnp.float32) * (tokens != 0)[..., None]
+  lead, j = tokens.shape[:-1], tokens.shape[-1]
+  n = math.prod(lead)
+  words = tokens.reshape(n, j)
+  real = (words != 0).astype(jnp.float32)                  # the null word is in no bag
   if encoding == 'bow':
-    return onehot.sum(-2)[..., None, :]
-  a, c, _ = pe_terms(tokens, 1, form, pe_len)
-  return jnp.stack([jnp.einsum('...j,...jv->...v', a, onehot),
-                    jnp.einsum('...j,...jv->...v', c, onehot)], -2)
+    weights = [real]
+  else:
+    a, c, _ = pe_terms(words, 1, form, pe_len)
+    weights = [a * real, c * real]
+  rows = jnp.broadcast_to(jnp.arange(n)[:, None], (n, j))
+  bags = [jnp.zeros((n, vocab_size), jnp.float32).at[rows, words].add(w) for w in weights]
+  return jnp.stack(bags, -2).reshape(lead + (len(weights), vocab_size))
 
 
 def encode_bags(bags: jax.Array, emb: jax.Array, g: jax.Array | None = None) -> jax.Array:

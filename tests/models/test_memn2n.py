@@ -290,3 +290,23 @@ def test_constant_query_has_no_question_table(data):
   assert set(with_b) - set(lm) == {'B'}
   for k in lm:
     np.testing.assert_array_equal(lm[k], with_b[k])
+
+
+@pytest.mark.parametrize('encoding,form', [('bow', 'sentence'), ('pe', 'sentence'),
+                                           ('pe', 'authors')])
+def test_sentence_bags_by_hand(encoding, form):
+  """Each word's weight added at its id, repeated words summed, the null word in no bag."""
+  rng = np.random.default_rng(3)
+  tokens = rng.integers(0, 6, size=(2, 3, 5)).astype(np.int32)
+  tokens[0, 0] = [2, 2, 5, 0, 0]                        # a repeated word, then padding
+  tokens[1, 2] = 0                                      # an empty slot
+  bags = np.asarray(memn2n.sentence_bags(jnp.asarray(tokens), 6, encoding, form, pe_len=6))
+  a, c, _ = (np.asarray(t) for t in memn2n.pe_terms(jnp.asarray(tokens), 1, form, 6))
+  weights = [np.ones(tokens.shape)] if encoding == 'bow' else [a, c]
+  want = np.zeros(tokens.shape[:-1] + (len(weights), 6), np.float32)
+  for idx in np.ndindex(tokens.shape):
+    if tokens[idx]:
+      for b, w in enumerate(weights):
+        want[idx[:-1] + (b, tokens[idx])] += w[idx]
+  np.testing.assert_allclose(bags, want, rtol=1e-6, atol=1e-7)
+  assert not bags[1, 2].any() and not bags[..., 0].any()
