@@ -194,22 +194,27 @@ def sentence_bags(tokens: jax.Array, vocab_size: int, encoding: str, form: str =
 
 
 def encode_bags(bags: jax.Array, emb: jax.Array, g: jax.Array | None = None) -> jax.Array:
-  """`encode_sentences` from `sentence_bags`: bags <float32>[..., 1|2, V], emb [..., V, d] (leading
-  axes of emb, e.g. the K + 1 matrices of adjacent tying, go first) -> [<emb lead>, ..., d].
+  """`encode_sentences` from `sentence_bags`: bags <float32>[..., 1|2, V], emb [..., V, d] ->
+  [..., <emb lead>, d]: the leading axes of emb (e.g. the K + 1 matrices of adjacent tying) go
+  just before d, so that the sentences' encodings by every matrix are one matmul's output rows
+  ([sentences, (K + 1)·d]) and their gradient is that matmul's input as it stands. (With the
+  matrices' axis first, the seeds-vmapped step spent more in transposing the encodings'
+  gradient than in the matmuls.)
   g <float32>[d]: the per-dimension factor of `pe_terms` (None: k/d, the paper's form).
 
   Two bags: Σ_v a_v E_v + g ∘ Σ_v c_v E_v = [a, c] @ [E; g ∘ E], one matmul over 2V that gives
   the encodings directly (a [..., 2, d] product and its two slices cost more in the backward
   pass, a pad and a transpose of the whole product, than the matmuls themselves).
   """
-  mats = emb.reshape((-1,) + emb.shape[-2:])                                      # [k, V, d]
+  lead, (v, d) = emb.shape[:-2], emb.shape[-2:]
+  mats = emb.reshape((-1, v, d))                                                  # [k, V, d]
   if bags.shape[-2] == 2:
-    d = emb.shape[-1]
     if g is None:
       g = jnp.arange(1, d + 1, dtype=jnp.float32) / d
     mats = jnp.concatenate([mats, mats * g], axis=-2)                             # [k, 2V, d]
-  x = jnp.einsum('...v,kvd->k...d', bags.reshape(bags.shape[:-2] + (-1,)), mats)
-  return x.reshape(emb.shape[:-2] + x.shape[1:])
+  w = jnp.moveaxis(mats, 0, 1).reshape(mats.shape[1], -1)                         # [2V, k d]
+  x = bags.reshape(bags.shape[:-2] + (-1,)) @ w                                   # [..., k d]
+  return x.reshape(x.shape[:-1] + lead + (d,))
 
 
 def noisy_times(key: jax.Array, n_real: jax.Array, slots: int, fraction: float) -> jax.Array:
@@ -291,15 +296,17 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
 
   g = pe_terms(mem, cfg.embed_dim, form, pe_len)[2]
 
-  def embed(emb, tokens, weights=None):                    # [..., J] -> [<emb lead>, ..., d]
+  def embed(emb, tokens, weights=None):
+    """[..., J] -> [..., d] by one matrix emb [V, d]; by a stack [K+1, V, d], a list of K + 1."""
     if bags:
-      return encode_bags(sentence_bags(tokens, vocab, cfg.encoding, form, pe_len), emb, g)
+      x = encode_bags(sentence_bags(tokens, vocab, cfg.encoding, form, pe_len), emb, g)
+      return [x[..., i, :] for i in range(emb.shape[0])] if emb.ndim == 3 else x
     if tokens.shape[-1] == 1 and emb.ndim == 2 and cfg.encoding == 'bow':
       # One word per slot (the language model): a slot without a word is an empty, masked
       # slot, so the null word needs no zeroing (one pass less over the [M, d] memory).
       return emb[tokens[..., 0]]
     if emb.ndim == 3:
-      return jnp.stack([encode_sentences(e, tokens, cfg.encoding, weights) for e in emb])
+      return [encode_sentences(e, tokens, cfg.encoding, weights) for e in emb]
     if weights is None:
       weights = sentence_weights(tokens, cfg.embed_dim, cfg.encoding, form, pe_len)
     return encode_sentences(emb, tokens, cfg.encoding, weights)
@@ -336,7 +343,7 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
     times_ = [temporal(p['T_A']), temporal(p['T_C'])]
     hop_memories = [(words[0], times_[0], words[1], times_[1])] * cfg.hops
   else:                                     # C^k = A^{k+1}: K + 1 encodings serve the 2K uses
-    words, times_ = embed(p['E'], mem, pe), temporal(p['T'])                      # [K+1, M, d]
+    words, times_ = embed(p['E'], mem, pe), temporal(p['T'])      # K+1 x [M, d]; [K+1, M, d]
     if not cfg.temporal:
       times_ = [0.0] * (cfg.hops + 1)
     hop_memories = [(words[k], times_[k], words[k + 1], times_[k + 1]) for k in range(cfg.hops)]
