@@ -318,14 +318,10 @@ def forward(p: Params, ex: dict[str, jax.Array], key: jax.Array | None, cfg, *, 
       table = table * time_word_weight(cfg.embed_dim, form, pe_len)
     if times is None:
       return table[..., :m_slots, :]
-    # times = slot + shift, shift in 0..most (the empty memories before it): a mix of `most + 1`
-    # shifted slices of the table, dense where a gather's gradient is a scatter.
-    most = math.ceil(cfg.random_noise * m_slots)
-    # The shifted tables depend on the parameters only, so under the batch vmap they (and the
-    # pads of their gradient) are made once, not once per example.
-    shifted = jnp.stack([table[..., e:e + m_slots, :] for e in range(most + 1)], -3)  # [.., E, M, d]
-    shift = jax.nn.one_hot(times - jnp.arange(m_slots), most + 1)                # [M, E]
-    return jnp.einsum('me,...emd->...md', shift, shifted)
+    # The rows of the noisy times, a gather whose gradient is a scatter-add of B·M rows: on CPU
+    # cheaper than the dense alternative (a one-hot mix of shifted copies of the table), whose
+    # gradient needed the batch's [M, (K+1)·d, B] transposed.
+    return jnp.take(table, times, axis=-2)
 
   if cfg.query == 'constant':     # the language model: u = 0.1 · 1
     u = jnp.full((cfg.embed_dim,), 0.1)

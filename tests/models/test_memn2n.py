@@ -203,10 +203,12 @@ def test_word_bag_matmul_equals_the_gather(data, monkeypatch, tying, encoding, n
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
-def _reference_forward(p, ex, cfg, linear=0.0):
+def _reference_forward(p, ex, cfg, linear=0.0, times=None):
   """The paper's hop written out with whole memories m_i = Σ_j l_j∘A x_ij + T_A(i) (masked), as
-  the code computed it before issue 16 split the word and temporal terms (no random noise)."""
+  the code computed it before issue 16 split the word and temporal terms; `times`: the
+  temporal rows of random noise (default: slot i uses row i)."""
   mem, mask = np.asarray(ex['memory']), np.asarray(ex['memory_mask'])
+  rows = np.arange(len(mem)) if times is None else np.asarray(times)
 
   def enc(e, tokens):
     x = np.asarray(e)[tokens] * (tokens != 0)[..., None]
@@ -215,7 +217,7 @@ def _reference_forward(p, ex, cfg, linear=0.0):
     return (np.asarray(memn2n.sentence_weights(jnp.asarray(tokens), e.shape[-1], 'pe')) * x).sum(-2)
 
   def memory(e, t):
-    return (enc(e, mem) + (np.asarray(t)[:len(mem)] if cfg.temporal else 0)) * mask[:, None]
+    return (enc(e, mem) + (np.asarray(t)[rows] if cfg.temporal else 0)) * mask[:, None]
 
   if cfg.query == 'constant':
     u = np.full((cfg.embed_dim,), 0.1, np.float32)
@@ -251,6 +253,26 @@ def test_forward_equals_the_whole_memory_reference(data, monkeypatch, lm, gather
       got = np.asarray(memn2n.forward(p, ex, None, cfg, train=False, linear=linear)['logits'])
       want = _reference_forward(p, ex, cfg, linear)
       np.testing.assert_allclose(got[1:], want[1:], rtol=1e-4, atol=1e-5)
+
+
+def test_random_noise_reads_the_temporal_rows_of_the_noisy_times(data):
+  """In training with random noise, slot i's temporal vectors are the rows noisy_times gives it
+  (the same key), in every hop's input and output memory."""
+  arrays, spec = data
+  cfg = _cfg(random_noise=0.25)
+  p = memn2n.init(jax.random.PRNGKey(5), cfg, spec)
+  shifted = 0
+  for i in range(3):
+    ex = row(arrays, i)
+    n = int(ex['memory_mask'].sum())
+    for k in range(4):
+      key = jax.random.PRNGKey(10 * i + k)
+      times = memn2n.noisy_times(key, ex['memory_mask'].sum(), ex['memory'].shape[0], 0.25)
+      shifted += int(np.any(np.asarray(times)[:n] != np.arange(n)))
+      got = np.asarray(memn2n.forward(p, ex, key, cfg, train=True)['logits'])
+      np.testing.assert_allclose(got[1:], _reference_forward(p, ex, cfg, 0.0, times)[1:],
+                                 rtol=1e-4, atol=1e-5)
+  assert shifted >= 3                                   # the noise did move memories
 
 
 @pytest.mark.parametrize('chunk', [3])
