@@ -99,6 +99,12 @@ def initialize(coordinator: str, num_processes: int, process_id: int) -> None:
   jax.config.update('jax_cpu_get_global_topology_timeout_minutes', 12)
   jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
   jax.devices()
+  # Gloo connects the processes at their first collective and gives a peer 30 s to arrive (a
+  # fixed timeout): a loaded machine can bring one process to its first checkpoint barrier
+  # later than that. Make the first collective here, where every process has just left the
+  # runtime's own rendezvous together; later collectives reuse the connection.
+  from jax.experimental import multihost_utils
+  multihost_utils.sync_global_devices('dmn_jax.parallel.initialize')
 
 
 def is_primary() -> bool:
