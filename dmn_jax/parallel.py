@@ -97,7 +97,10 @@ def initialize(coordinator: str, num_processes: int, process_id: int) -> None:
   # the same point in every process, rather than at each one's first array.
   jax.config.update('jax_cpu_get_local_topology_timeout_minutes', 10)
   jax.config.update('jax_cpu_get_global_topology_timeout_minutes', 12)
-  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id)
+  # The same for the shutdown barrier: a process that ends first waits for the others (5 min by
+  # default), which a loaded machine can exceed.
+  jax.distributed.initialize(coordinator, num_processes=num_processes, process_id=process_id,
+                             shutdown_timeout_seconds=1800)
   jax.devices()
   # Gloo connects the processes at their first collective and gives a peer 30 s to arrive (a
   # fixed timeout): a loaded machine can bring one process to its first checkpoint barrier
