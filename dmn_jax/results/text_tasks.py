@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from dmn_jax import paper
 from dmn_jax import workdir as workdir_lib
 
@@ -20,18 +19,17 @@ def load_text_run(workdir: str) -> dict:
          'epochs': max((l['epoch'] for l in lines), default=0),
          'best_dev_so_far': 100 * max((l['dev_accuracy'] for l in lines), default=float('nan'))}
   s = workdir_lib.run_summary(workdir)
-  if s is not None:
-    if s.get('complete'):
-      tests = [100 * x['test_accuracy'] for x in s['seeds']]
-      row.update(complete=True, seeds=[x['seed'] for x in s['seeds']], test=tests,
-                 test_mean=sum(tests) / len(tests),
-                 test_std=(sum((t - sum(tests) / len(tests)) ** 2 for t in tests)
-                           / len(tests)) ** 0.5,
-                 dev=[100 * x['dev_accuracy'] for x in s['seeds']],
-                 best_seed_test=100 * s['test_accuracy'], epochs=s['epochs_run'],
-                 best_epochs=[x['best_epoch'] for x in s['seeds']],
-                 train_seconds=s['train_seconds'], ex_s=s['examples_per_second'],
-                 machine=s['machine'])
+  if s is not None and s.get('complete'):
+    tests = [100 * x['test_accuracy'] for x in s['seeds']]
+    row.update(complete=True, seeds=[x['seed'] for x in s['seeds']], test=tests,
+               test_mean=sum(tests) / len(tests),
+               test_std=(sum((t - sum(tests) / len(tests)) ** 2 for t in tests)
+                         / len(tests)) ** 0.5,
+               dev=[100 * x['dev_accuracy'] for x in s['seeds']],
+               best_seed_test=100 * s['test_accuracy'], epochs=s['epochs_run'],
+               best_epochs=[x['best_epoch'] for x in s['seeds']],
+               train_seconds=s['train_seconds'], ex_s=s['examples_per_second'],
+               machine=s['machine'])
   return row
 
 
