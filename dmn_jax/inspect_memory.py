@@ -4,7 +4,7 @@ MemN2N: mean attention per memory position and hop (the paper's Fig. 3 for the P
 language model). DMN: the gate on every fact (word) in every pass for one input (the DMN
 paper's Fig. 3/4 for sentiment).
 
-    params, data, spec = load_best(cfg, workdir)            # params of the run's chosen seed
+    params, data, spec, summary = load_best(cfg, workdir)   # params of the run's chosen seed
     avg = mean_attention(params, data['test'], cfg.model)   # <float32>[K, M]
     plot_attention(avg, 'results/ptb_attention.png', title)
     gates, pred = dmn_gates(params, row, cfg.model)         # <float32>[T, S], class id
@@ -15,6 +15,7 @@ paper's Fig. 3/4 for sentiment).
 from __future__ import annotations
 
 import os
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -28,8 +29,16 @@ from dmn_jax.models import dmn, memn2n
 from dmn_jax.optim import make_optimizer
 
 
-def load_best(cfg, workdir: str):
-  """(params of the chosen seed, data splits, spec) of the finished run in `workdir`."""
+class BestRun(NamedTuple):
+  """A finished run's chosen seed: its best params, the data splits, the spec, summary.json."""
+  params: Any
+  data: dict
+  spec: Any
+  summary: dict
+
+
+def load_best(cfg, workdir: str) -> BestRun:
+  """The best params of the chosen seed of the finished run in `workdir`, with its data."""
   summary = workdir_lib.run_summary(workdir, required=True)
   family = families.of(cfg)
   data, spec = family.load(cfg)
@@ -42,7 +51,7 @@ def load_best(cfg, workdir: str):
     raise ConfigError(f'{workdir}: no best checkpoint under ckpt/best')
   seeds = seeds_lib.seeds_of(cfg)
   i = seeds.index(summary['seed'])
-  return jax.tree.map(lambda x: x[i], restored[0]), data, spec
+  return BestRun(jax.tree.map(lambda x: x[i], restored[0]), data, spec, summary)
 
 
 def mean_attention(params, arrays: dict[str, np.ndarray], model_cfg, batch_size: int = 128,

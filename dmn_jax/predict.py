@@ -263,8 +263,7 @@ def load_workdir(workdir: str) -> Model:
     raise ConfigError(f'{workdir}: a {family!r} run cannot answer story questions '
                       f'(only {FAMILIES})')
   cfg = ml_collections.ConfigDict(workdir_lib.with_neutral_defaults(config))
-  params, data, spec = inspect_memory.load_best(cfg, workdir)
-  summary = workdir_lib.run_summary(workdir, required=True)
+  params, data, spec, summary = inspect_memory.load_best(cfg, workdir)
   return Model(family, config, params, list(spec.vocab.words), _shapes(family, spec), summary,
                _example_stories(family, cfg, data, spec.vocab), source=workdir)
 

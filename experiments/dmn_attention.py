@@ -54,7 +54,7 @@ def main(argv):
       raise ConfigError('a 0-pass DMN has no gates to draw')
     if _INDEX.value is not None and _SENTENCE.value:
       raise ConfigError('give --index or --sentence, not both')
-    params, data, spec = inspect_memory.load_best(cfg, _WORKDIR.value)
+    params, data, spec, _ = inspect_memory.load_best(cfg, _WORKDIR.value)
     arrays = data[_SPLIT.value]
     gold = None
     if _SENTENCE.value:

@@ -19,7 +19,7 @@ from absl import app, flags
 
 from dmn_jax import inspect_memory
 from dmn_jax.errors import ConfigError
-from dmn_jax.workdir import run_config, run_summary, write_json, write_text
+from dmn_jax.workdir import run_config, write_json, write_text
 from experiments import common
 
 _WORKDIRS = flags.DEFINE_list('workdirs', None, 'finished DMN bAbI runs (comma-separated)')
@@ -38,11 +38,10 @@ def analyse(workdir: str, splits: list[str]) -> dict:
   cfg = ml_collections.ConfigDict(run_config(workdir))
   if cfg.get('model_family', 'dmn') != 'dmn' or not cfg.train.get('gate_supervision', False):
     raise ConfigError(f'{workdir}: not a gate-supervised DMN run')
-  params, data, _ = inspect_memory.load_best(cfg, workdir)
+  params, data, _, summary = inspect_memory.load_best(cfg, workdir)
   unknown = [s for s in splits if s not in data]
   if unknown:
     raise ConfigError(f'--splits: {unknown} not among {sorted(data)}')
-  summary = run_summary(workdir, required=True)
   row = {'workdir': workdir, 'task': cfg.task, 'seed': summary['seed'],
          'model': {k: cfg.model[k] for k in ('attention', 'gate_norm', 'gate_loss', 'fact_time')
                    if k in cfg.model}}

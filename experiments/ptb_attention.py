@@ -31,7 +31,7 @@ def main(argv):
 
   def go():
     cfg = _CONFIG.value
-    params, data, _ = inspect_memory.load_best(cfg, _WORKDIR.value)
+    params, data, *_ = inspect_memory.load_best(cfg, _WORKDIR.value)
     avg = inspect_memory.mean_attention(params, data[_SPLIT.value], cfg.model,
                                         cfg.train.batch_size, _MAX.value)
     m = cfg.model

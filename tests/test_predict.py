@@ -60,7 +60,7 @@ def dmn_plus_run(tmp_path_factory):
 def test_api_answers_as_the_evaluation_path(dmn_run, memn2n_run, dmn_plus_run, which):
   cfg, workdir = {'dmn': dmn_run, 'memn2n': memn2n_run, 'dmn_plus': dmn_plus_run}[which]
   model = predict.load(workdir)
-  params, data, spec = __import__('dmn_jax.inspect_memory', fromlist=['x']).load_best(cfg, workdir)
+  params, data, spec, _ = __import__('dmn_jax.inspect_memory', fromlist=['x']).load_best(cfg, workdir)
   test = data['test']
   fam = families.of(cfg)
   if which == 'dmn':

@@ -158,7 +158,7 @@ def test_tiny_language_model_lowers_perplexity(tmp_path):
   assert (tmp_path / 'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
   # The attention picture (the paper's Fig. 3) from the run's best checkpoint.
   from dmn_jax import inspect_memory
-  params, data, _ = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
+  params, data, *_ = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
   avg = inspect_memory.mean_attention(params, data['test'], cfg.model, 32)
   assert avg.shape == (cfg.model.hops, cfg.memory_size)
   # Each word's attention sums to 1 over its memories; only the very first word has none.

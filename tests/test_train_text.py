@@ -82,7 +82,7 @@ def test_sst_learns_a_toy_treebank_and_samples_phrases(tmp_path, setting):
 def _check_gates(cfg, tmp_path):
   """The gate heatmap of a trained run: σ gates per pass and word, 0 at padding; the command
   writes the PNG and JSON and names words outside the vocabulary."""
-  params, data, spec = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
+  params, data, spec, _ = inspect_memory.load_best(cfg, str(tmp_path / 'w'))
   row = {k: v[0] for k, v in data['test'].items()}
   gates, pred = inspect_memory.dmn_gates(params, row, cfg.model)
   n = int(row['story_mask'].sum())
