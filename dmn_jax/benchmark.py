@@ -1,6 +1,7 @@
 """Timing of the jit-compiled train step (any family) (used by `python -m experiments.bench`)."""
 
 import time
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -9,21 +10,31 @@ from dmn_jax import families, input_pipeline, parallel, train
 from dmn_jax.optim import make_optimizer
 
 
-def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int = 1,
-              devices: int = 1) -> dict:
-  """Compile time, step time, examples/s and XLA's FLOP count of one train step.
+class PreparedStep(NamedTuple):
+  """A train step as training runs it, with its inputs: `compile()` lowers and compiles it (state
+  donated); each call is `state, terms = step(state, batches[i], controls, active)`."""
+  fn: Callable
+  state: Any
+  batches: list
+  controls: Any
+  active: Any
+  steps_per_call: int
+  flops: float                   # XLA's count for one step (a scan's body counted once)
+  num_devices: int
 
-  The step is the one `train.train_and_evaluate` runs: vmapped over `num_seeds` seeds, each on
-  its own batch of `batch_size`. Times at least 3 steps and at least `seconds`, after one
-  warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per step). With
-  train.length_buckets > 1 the batches are the largest bucket's (the most a training step
-  pays; shorter buckets are cheaper), cropped as training crops them. Story batches
-  (train.story_batches) as training makes them. `devices`: spread over that many local devices
-  as training spreads a run (`parallel.layout`; 0: all). With XLA's persistent compilation
-  cache on (`jax_compilation_cache_dir`), `compile_cached_s` is a second compile of the same
-  step after JAX's in-memory caches are cleared (a new run of an already compiled config);
-  None otherwise.
-  """
+  def compile(self):
+    return jax.jit(self.fn, donate_argnums=0).lower(
+        self.state, self.batches[0], self.controls, self.active).compile()
+
+
+def prepare_step(cfg, data, spec, batch_size: int, num_seeds: int = 1, devices: int = 1
+                 ) -> PreparedStep:
+  """The train step `train.train_and_evaluate` runs (vmapped over `num_seeds` seeds, each on its
+  own batch of `batch_size`; `train.steps_per_call` steps per call) and real batches of the
+  task's first epoch. With train.length_buckets > 1 the batches are the largest bucket's (the
+  most a training step pays; shorter buckets are cheaper), cropped as training crops them. Story
+  batches (train.story_batches) as training makes them. `devices`: spread over that many local
+  devices as training spreads a run (`parallel.layout`; 0: all)."""
   tx = make_optimizer(cfg.train, cfg.model)
   seeds = [cfg.seed + i for i in range(num_seeds)]
   state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
@@ -47,11 +58,26 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
                for i in range(0, len(batches) - k + 1, k)]
     active = np.ones((k, num_seeds), bool)
   lead = int(k > 1)
-  state, w = lay.state(state), lay.state(w)
-  batches, active = [lay.batch(b, lead) for b in batches], lay.steps_active(active, lead)
+  return PreparedStep(one, lay.state(state), [lay.batch(b, lead) for b in batches],
+                      lay.state(w), lay.steps_active(active, lead), k, flops, lay.num_devices)
+
+
+def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int = 1,
+              devices: int = 1) -> dict:
+  """Compile time, step time, examples/s and XLA's FLOP count of one train step
+  (`prepare_step`'s). Times at least 3 steps and at least `seconds`, after one warm-up step.
+  `ex_per_s` counts seed-examples (num_seeds × batch_size per step). With XLA's persistent
+  compilation cache on (`jax_compilation_cache_dir`), `compile_cached_s` is a second compile of
+  the same step after JAX's in-memory caches are cleared (a new run of an already compiled
+  config); None otherwise.
+  """
+  prep = prepare_step(cfg, data, spec, batch_size, num_seeds, devices)
+  state, batches, w, active, k = (prep.state, prep.batches, prep.controls, prep.active,
+                                  prep.steps_per_call)
+
   def compile_step():
     t0 = time.perf_counter()
-    fn = jax.jit(one, donate_argnums=0).lower(state, batches[0], w, active).compile()
+    fn = prep.compile()
     return fn, time.perf_counter() - t0
 
   step, compile_s = compile_step()
@@ -75,6 +101,6 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
     cached_s = compile_step()[1]
   return {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s,
           'compile_cached_s': cached_s, 'step_ms': dt * 1e3,
-          'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': flops / 1e9,
-          'gflop_per_s': flops / dt / 1e9, 'steps_per_call': k,
-          'devices': lay.num_devices}
+          'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': prep.flops / 1e9,
+          'gflop_per_s': prep.flops / dt / 1e9, 'steps_per_call': k,
+          'devices': prep.num_devices}
