@@ -11,6 +11,9 @@ under `jax.profiler` after warm-up calls; the table lists the `--top` ops by sel
 its own, not a wait on another thread); `--out=F` also writes it to F.
 """
 
+import os
+import sys
+
 from absl import app, flags
 import jax
 import ml_collections
@@ -70,6 +73,12 @@ def main(argv):
              f'{machine()}.', '']
     lines += profiling.report(profiling.self_times(events), profiling.hlo_ops(step.as_text()),
                               _CALLS.value, _TOP.value)
+    env = ' '.join(f'{k}={os.environ[k]!r}' for k in ('XLA_FLAGS',) if os.environ.get(k))
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < os.cpu_count():                 # pinned (taskset): part of the command
+      env += f' taskset -c {",".join(map(str, cpus))}'
+    lines += ['', 'Command: `' + (env.strip() + ' ' if env else '') + 'python -m experiments.profile_step '
+              + ' '.join(sys.argv[1:]) + '`']
     text = '\n'.join(lines) + '\n'
     print(text)
     if _OUT.value:
