@@ -161,19 +161,41 @@ def test_per_matrix_clipping_skips_the_svd_only_where_no_matrix_can_be_over():
   small = {'E': jnp.stack([9 * jnp.eye(4), -9 * jnp.eye(4)])}           # Frobenius 18 < 40
   out, _ = tx.update(small, tx.init(small))
   np.testing.assert_array_equal(out['E'], small['E'])                    # exactly untouched
-  # The SVD sits in one branch of a cond (skipped at run time when no Frobenius norm is over).
-  jaxpr = str(jax.make_jaxpr(lambda u: tx.update(u, tx.init(u))[0])(small))
-  assert 'cond[' in jaxpr and jaxpr.index('svd') > jaxpr.index('cond[')
+  # The 2-norm's power iterations sit in one branch of a cond (skipped at run time when no
+  # Frobenius norm is over).
+  eqns = jax.make_jaxpr(lambda u: tx.update(u, tx.init(u))[0])(small).jaxpr.eqns
+  loops = ('while', 'scan')
+  assert not any(e.primitive.name in loops for e in eqns)
+  cond, = [e for e in eqns if e.primitive.name == 'cond']
+  assert any(e.primitive.name in loops for b in cond.params['branches'] for e in b.jaxpr.eqns)
 
 
-@pytest.mark.parametrize('shape', [(40, 6), (3, 235, 50), (5, 4), (6, 9)])
-def test_spectral_norm_both_routes(shape):
-  """Tall matrices take the Gram-matrix route, others LAPACK's SVD: both the largest singular
-  value, each matrix of a stack alone."""
-  x = np.random.default_rng(1).normal(size=shape).astype(np.float32)
-  got = np.asarray(optim.spectral_norm(jnp.asarray(x)))
-  want = np.array([_spectral(m) for m in x.reshape((-1,) + shape[-2:])]).reshape(shape[:-2])
-  np.testing.assert_allclose(got, want, rtol=2e-5)
+@pytest.mark.parametrize('shape', [(40, 6), (3, 235, 50), (5, 4), (6, 9), (10, 4, 33, 20),
+                                   (2, 20, 150)])
+def test_spectral_norm_is_the_largest_singular_value(shape):
+  """Each matrix of a stack alone, tall and wide, at scales from 1e-3 to 1e3: LAPACK's largest
+  singular value (float64) within float32 rounding."""
+  rng = np.random.default_rng(1)
+  for scale in (1e-3, 1.0, 1e3):
+    x = (rng.normal(size=shape) * scale).astype(np.float32)
+    got = np.asarray(optim.spectral_norm(jnp.asarray(x)))
+    want = np.array([_spectral(m) for m in x.reshape((-1,) + shape[-2:])]).reshape(shape[:-2])
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize('gap', [0.1, 1e-3, 1e-5, 1e-6, 0.0])
+def test_spectral_norm_when_the_top_singular_values_nearly_coincide(gap):
+  """The power method cannot tell σ1 from σ2 when they nearly coincide; its estimate then lies
+  between them, still σ1 within rounding. Also the zero matrix and a multiple of the identity."""
+  rng = np.random.default_rng(2)
+  u, _ = np.linalg.qr(rng.normal(size=(33, 20)))
+  v, _ = np.linalg.qr(rng.normal(size=(20, 20)))
+  sv = np.linspace(1.0, 0.1, 20)
+  sv[1] = 1.0 - gap
+  x = jnp.asarray((u * sv) @ v.T, jnp.float32)
+  np.testing.assert_allclose(float(optim.spectral_norm(x)), 1.0, rtol=2e-6)
+  np.testing.assert_array_equal(optim.spectral_norm(jnp.zeros((3, 5, 4))), np.zeros(3))
+  np.testing.assert_allclose(float(optim.spectral_norm(30 * jnp.eye(4))), 30.0, rtol=1e-6)
 
 
 def test_sampling_with_replacement_reproducible_from_the_seed(data):
