@@ -133,7 +133,9 @@ def _memn2n(results_dir: str) -> list[str]:
             + (f" (paper {paper_mean:.1f})" if paper_mean is not None else '')
             + f", **{s['failed']}** failed tasks"
             + (f" (paper {s['paper_failed_same_tasks']})" if paper_mean is not None else '')
-            + f" over {s['tasks_done']} of {s['tasks_total']} tasks.")
+            + f" over {s['tasks_done']} of {s['tasks_total']} tasks"
+            + (f" (paper, all 20: {s['paper_mean_all']}, {s['paper_failed_all']} failed)"
+               if 'paper_mean_all' in s else '') + '.')
     joint = [v for v in d.get('variants', []) if v['status'] == 'done']
     if joint:
       line += ' Joint: ' + '; '.join(
