@@ -28,7 +28,7 @@ from ml_collections import config_flags
 from dmn_jax import benchmark, families, runtime
 from dmn_jax.workdir import write_json
 from experiments import common
-from experiments.bench_suite import PEERS, SUITE, load_config, machine, with_overrides
+from experiments.bench_suite import PEERS, SUITE, machine, row_config
 
 _CONFIG = config_flags.DEFINE_config_file('config', None, 'a config to time instead of the suite',
                                           lock_config=True)
@@ -44,17 +44,18 @@ _DEVICES = flags.DEFINE_list('devices', [], 'time every row on each of these dev
                              'than one CPU device: XLA_FLAGS=--xla_force_host_platform_device_count=N)')
 
 
-def run_row(name, spec, batch, seeds, seconds, loaded, overrides, devices=1):
-  cfg = with_overrides(load_config(spec), overrides)
+def run_row(name, seconds, loaded, devices=1):
+  """Times the suite's row `name`; `loaded` caches each config file's data (overrides change
+  no data)."""
+  cfg, batch, seeds, what = row_config(name)
   cfg = ml_collections.FrozenConfigDict(cfg)
   family = families.of(cfg)
-  if spec not in loaded:                  # overrides change no data
+  spec = SUITE[name][0]
+  if spec not in loaded:
     loaded[spec] = family.load(cfg)
   data, data_spec = loaded[spec]
   r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds, devices)
-  if overrides:
-    spec += ' ' + ' '.join(f'--config.{k}={v}' for k, v in overrides.items())
-  return {'name': name, 'config': spec, 'batch_size': batch, 'seeds': seeds,
+  return {'name': name, 'config': what, 'batch_size': batch, 'seeds': seeds,
           'examples_per_second': r['ex_per_s'], 'gflops_per_second': r['gflop_per_s'],
           'compile_seconds': r['compile_s'], 'compile_cached_seconds': r['compile_cached_s'],
           'step_ms': r['step_ms'],
@@ -126,9 +127,8 @@ def _main():
       raise ValueError(f'unknown --rows {unknown}; the suite has {list(SUITE)}')
     rows = []
     for n in names:
-      spec, batch, seeds, _, overrides = SUITE[n]
       for d in map(int, _DEVICES.value or ['1']):
-        rows.append(run_row(n, spec, batch, seeds, _SECONDS.value, loaded, overrides, d))
+        rows.append(run_row(n, _SECONDS.value, loaded, d))
         print(table(rows[-1:])[-1], flush=True)
   env = ' '.join(f'{k}={os.environ[k]}' for k in ('XLA_FLAGS',) if os.environ.get(k))
   command = (env + ' ' if env else '') + 'python -m experiments.bench ' + ' '.join(sys.argv[1:])

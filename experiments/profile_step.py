@@ -11,6 +11,7 @@ under `jax.profiler` after warm-up calls; the table lists the `--top` ops by sel
 its own, not a wait on another thread); `--out=F` also writes it to F.
 """
 
+import itertools
 import os
 import sys
 
@@ -55,14 +56,11 @@ def main(argv):
     data, spec = families.of(cfg).load(cfg)
     prep = benchmark.prepare_step(cfg, data, spec, batch, seeds)
     step = prep.compile()
-    state = prep.state
-    n = len(prep.batches)
-    calls = {'i': 0}
+    state, batches = prep.state, itertools.cycle(prep.batches)
 
     def call():
       nonlocal state
-      state, _ = step(state, prep.batches[calls['i'] % n], prep.controls, prep.active)
-      calls['i'] += 1
+      state, _ = step(state, next(batches), prep.controls, prep.active)
       return state
 
     for _ in range(3):                      # warm-up: first-call costs stay out of the profile

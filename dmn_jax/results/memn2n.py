@@ -78,7 +78,7 @@ def table_memn2n(cells: list[dict], root: str, registry, sweep: str, command: st
     lines += ['', f'Paper (all 20 tasks, 10k): mean error {mean10k}, {failed10k} failed tasks '
               '(it gives no per-task 10k errors for this model).', '',
               'A task whose en-10k training file is missing (task 3 in the shipped data) trains '
-              "on its en (1k) file, for the 10k recipe's 25 epochs; its test file is the same in "
+              "on its en (1k) file, with the 10k recipe's epochs; its test file is the same in "
               'both sets.']
   else:
     lines += ['', f'Paper (all 20 tasks): mean error {mean}, {failed} failed tasks.']
