@@ -23,8 +23,11 @@ from tests.conftest import synthetic_task, write_task
 def main(root, which, devices, seeds, batch, epochs, stop_after=None):  # noqa: E302
   root = Path(root)
   cfg = (babi if which == 'dmn' else babi_memn2n).get_config('task=1,tiny')
-  cfg.data_dir = write_task(root / 'data', task=1, train=synthetic_task(60),
-                            test=synthetic_task(20, seed=1))
+  # Each process writes its own copy: two processes writing one file race (one can read the
+  # other's half-written file, fail, and leave its peer at a collective with no one to meet).
+  import jax
+  cfg.data_dir = write_task(root / f'data{jax.process_index()}', task=1,
+                            train=synthetic_task(60), test=synthetic_task(20, seed=1))
   cfg.num_seeds, cfg.devices, cfg.train.batch_size = int(seeds), int(devices), int(batch)
   cfg.train.num_epochs = int(epochs)
   if which == 'memn2n':

@@ -97,8 +97,9 @@ def _two_processes(tmp, which, seeds, batch, epochs=3):
          str(batch), str(epochs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         cwd=ROOT, env=env))
   outs = [p.communicate(timeout=600) for p in procs]
-  for p, (out, err) in zip(procs, outs):
-    assert p.returncode == 0, err[-3000:]
+  failed = [f'process {i} (exit {p.returncode}):\n{err[-3000:]}'
+            for i, (p, (_, err)) in enumerate(zip(procs, outs)) if p.returncode != 0]
+  assert not failed, '\n\n'.join(failed)       # every process's error: the first cause shows
   return [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
 
 
