@@ -5,6 +5,12 @@ import os
 import pytest
 
 os.environ.setdefault('JAX_PLATFORMS', 'cpu')
+# XLA's persistent cache of the runs the tests start (and of their subprocesses) in a fresh
+# folder per test process, not the user's ~/.cache/dmn_jax: nothing left behind, and a local run
+# compiles as much as CI's fresh machine does.
+if 'DMN_CACHE_DIR' not in os.environ:
+  import tempfile
+  os.environ['DMN_CACHE_DIR'] = tempfile.mkdtemp(prefix='dmn_jax_test_cache_')
 
 from experiments.configs import babi as babi_config  # noqa: E402
 
