@@ -9,8 +9,11 @@ os.environ.setdefault('JAX_PLATFORMS', 'cpu')
 # folder per test process, not the user's ~/.cache/dmn_jax: nothing left behind, and a local run
 # compiles as much as CI's fresh machine does.
 if 'DMN_CACHE_DIR' not in os.environ:
+  import atexit
+  import shutil
   import tempfile
   os.environ['DMN_CACHE_DIR'] = tempfile.mkdtemp(prefix='dmn_jax_test_cache_')
+  atexit.register(shutil.rmtree, os.environ['DMN_CACHE_DIR'], ignore_errors=True)
 
 from experiments.configs import babi as babi_config  # noqa: E402
 
