@@ -21,20 +21,23 @@ class PreparedStep(NamedTuple):
   steps_per_call: int
   flops: float                   # XLA's count for one step (a scan's body counted once)
   num_devices: int
+  epoch_steps: int = 0           # steps of this bucket's shape in a training epoch
+  num_buckets: int = 1           # train.length_buckets' buckets (`prepare_step`'s `bucket` of)
 
   def compile(self):
     return jax.jit(self.fn, donate_argnums=0).lower(
         self.state, self.batches[0], self.controls, self.active).compile()
 
 
-def prepare_step(cfg, data, spec, batch_size: int, num_seeds: int = 1, devices: int = 1
-                 ) -> PreparedStep:
+def prepare_step(cfg, data, spec, batch_size: int, num_seeds: int = 1, devices: int = 1,
+                 bucket: int = -1) -> PreparedStep:
   """The train step `train.train_and_evaluate` runs (vmapped over `num_seeds` seeds, each on its
   own batch of `batch_size`; `train.steps_per_call` steps per call) and real batches of the
-  task's first epoch. With train.length_buckets > 1 the batches are the largest bucket's (the
-  most a training step pays; shorter buckets are cheaper), cropped as training crops them. Story
-  batches (train.story_batches) as training makes them. `devices`: spread over that many local
-  devices as training spreads a run (`parallel.layout`; 0: all)."""
+  task's first epoch. With train.length_buckets > 1 the batches are those of the bucket number
+  `bucket` (default the largest: the most a training step pays; shorter buckets are cheaper),
+  cropped as training crops them, and `epoch_steps` counts them. Story batches
+  (train.story_batches) as training makes them. `devices`: spread over that many local devices
+  as training spreads a run (`parallel.layout`; 0: all)."""
   tx = make_optimizer(cfg.train, cfg.model)
   seeds = [cfg.seed + i for i in range(num_seeds)]
   state = jax.tree.map(lambda *xs: jax.numpy.stack(xs),
@@ -42,7 +45,9 @@ def prepare_step(cfg, data, spec, batch_size: int, num_seeds: int = 1, devices: 
   rows = input_pipeline.story_rows(cfg, data, batch_size)
   maker = input_pipeline.Batcher(data['train'], batch_size, rows)
   buckets = maker.buckets(cfg.train.length_buckets)
-  batches = [b for _, b in input_pipeline.epoch_batches(maker, seeds, 0, buckets[-1:])]
+  bucket = range(len(buckets))[bucket]
+  batches = [b for i, b in input_pipeline.epoch_batches(maker, seeds, 0, buckets) if i == bucket]
+  epoch_steps = len(batches)
   w = train.stack_controls([train.controls(cfg, 0)] * num_seeds)
   active = np.ones((num_seeds,), bool)
   k = cfg.steps_per_call
@@ -54,36 +59,65 @@ def prepare_step(cfg, data, spec, batch_size: int, num_seeds: int = 1, devices: 
   flops = float(cost.get('flops', float('nan'))) if cost else float('nan')
   if k > 1:                                 # calls of k steps, as training makes them
     one = train.make_chunk_train_step(one)
+    batches = batches * -(-k // len(batches))            # a bucket of fewer than k batches
     batches = [input_pipeline.stack_chunk(batches[i:i + k], active, k)[0]
                for i in range(0, len(batches) - k + 1, k)]
     active = np.ones((k, num_seeds), bool)
   lead = int(k > 1)
   return PreparedStep(one, lay.state(state), [lay.batch(b, lead) for b in batches],
-                      lay.state(w), lay.steps_active(active, lead), k, flops, lay.num_devices)
+                      lay.state(w), lay.steps_active(active, lead), k, flops, lay.num_devices,
+                      epoch_steps, len(buckets))
 
 
 def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int = 1,
-              devices: int = 1) -> dict:
+              devices: int = 1, epoch: bool = False) -> dict:
   """Compile time, step time, examples/s and XLA's FLOP count of one train step
-  (`prepare_step`'s). Times at least 3 steps and at least `seconds`, after one warm-up step.
-  `ex_per_s` counts seed-examples (num_seeds × batch_size per step). With XLA's persistent
-  compilation cache on (`jax_compilation_cache_dir`), `compile_cached_s` is a second compile of
-  the same step after JAX's in-memory caches are cleared (a new run of an already compiled
-  config); None otherwise.
+  (`prepare_step`'s: the largest length bucket's). Times at least 3 steps and at least
+  `seconds`, after one warm-up step. `ex_per_s` counts seed-examples (num_seeds × batch_size per
+  step). With XLA's persistent compilation cache on (`jax_compilation_cache_dir`),
+  `compile_cached_s` is a second compile of the same step after JAX's in-memory caches are
+  cleared (a new run of an already compiled config); None otherwise.
+
+  epoch: also `epoch_ex_per_s`, the throughput of a whole training epoch: with
+  train.length_buckets > 1 every bucket's step is compiled and timed (`seconds` each) and
+  weighted by its number of steps in the epoch (shorter buckets are cheaper, so this is above
+  `ex_per_s`); with one bucket, `ex_per_s` itself.
   """
   prep = prepare_step(cfg, data, spec, batch_size, num_seeds, devices)
-  state, batches, w, active, k = (prep.state, prep.batches, prep.controls, prep.active,
-                                  prep.steps_per_call)
-
-  def compile_step():
+  step_s, compile_s = _time_step(prep, seconds)
+  cached_s = None
+  if jax.config.jax_compilation_cache_dir:
+    # The same step compiled again by a new process, as a second run of the config does: JAX's
+    # in-memory caches dropped, XLA's persistent cache (which the first compile filled) kept.
+    jax.clear_caches()
     t0 = time.perf_counter()
-    fn = prep.compile()
-    return fn, time.perf_counter() - t0
+    prep.compile()
+    cached_s = time.perf_counter() - t0
+  ex_per_s = num_seeds * batch_size / step_s
+  out = {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s,
+         'compile_cached_s': cached_s, 'step_ms': step_s * 1e3, 'ex_per_s': ex_per_s,
+         'gflop_per_step': prep.flops / 1e9, 'gflop_per_s': prep.flops / step_s / 1e9,
+         'steps_per_call': prep.steps_per_call, 'devices': prep.num_devices}
+  if epoch:
+    steps, total = prep.epoch_steps, prep.epoch_steps * step_s
+    for b in range(prep.num_buckets - 1):               # the largest is timed above
+      other = prepare_step(cfg, data, spec, batch_size, num_seeds, devices, bucket=b)
+      steps, total = steps + other.epoch_steps, total + other.epoch_steps * _time_step(
+          other, seconds)[0]
+    out['epoch_ex_per_s'] = num_seeds * batch_size * steps / total
+    out['buckets'] = prep.num_buckets
+  return out
 
-  step, compile_s = compile_step()
+
+def _time_step(prep: PreparedStep, seconds: float) -> tuple[float, float]:
+  """(seconds per step, compile seconds) of `prep`'s step: rounds of ~0.5 s, the median round
+  (robust to a busy neighbour), at least 3 rounds and `seconds`, after one warm-up call."""
+  state, batches, w, active = prep.state, prep.batches, prep.controls, prep.active
+  t0 = time.perf_counter()
+  step = prep.compile()
+  compile_s = time.perf_counter() - t0
   state, _ = step(state, batches[0], w, active)
   jax.block_until_ready(state)
-  # Rounds of ~0.5 s; the median round's time per step (robust to a busy neighbour).
   rounds, steps, t_all = [], 0, time.perf_counter()
   while len(rounds) < 3 or time.perf_counter() - t_all < seconds:
     n, t0 = 0, time.perf_counter()
@@ -92,15 +126,4 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
       jax.block_until_ready(state)
       n, steps = n + 1, steps + 1
     rounds.append((time.perf_counter() - t0) / n)
-  dt = float(np.median(rounds)) / k                    # per step
-  cached_s = None
-  if jax.config.jax_compilation_cache_dir:
-    # The same step compiled again by a new process, as a second run of the config does: JAX's
-    # in-memory caches dropped, XLA's persistent cache (which the first compile filled) kept.
-    jax.clear_caches()
-    cached_s = compile_step()[1]
-  return {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s,
-          'compile_cached_s': cached_s, 'step_ms': dt * 1e3,
-          'ex_per_s': num_seeds * batch_size / dt, 'gflop_per_step': prep.flops / 1e9,
-          'gflop_per_s': prep.flops / dt / 1e9, 'steps_per_call': k,
-          'devices': prep.num_devices}
+  return float(np.median(rounds)) / prep.steps_per_call, compile_s

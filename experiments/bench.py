@@ -13,7 +13,9 @@ step compiled again after JAX's in-memory caches are cleared, from XLA's persist
 fresh one of this run's own), as a second run of a config compiles (issue 16: ≤ 10 s cold,
 ≤ 5 s cached). FLOPs are XLA's cost analysis of the compiled program. Examples/s
 counts seed-examples (a step over S seeds of batch B counts S × B); for the language model an
-example is one predicted word, so it is words/s.
+example is one predicted word, so it is words/s. With length buckets (train.length_buckets > 1)
+`ex/s` is the largest bucket's step and `epoch ex/s` a whole epoch's (every bucket's step timed,
+weighted by its share of the epoch's steps): the figure the peers' epoch throughputs compare to.
 """
 
 import json
@@ -54,9 +56,10 @@ def run_row(name, seconds, loaded, devices=1):
   if spec not in loaded:
     loaded[spec] = family.load(cfg)
   data, data_spec = loaded[spec]
-  r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds, devices)
+  r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds, devices, epoch=True)
   return {'name': name, 'config': what, 'batch_size': batch, 'seeds': seeds,
-          'examples_per_second': r['ex_per_s'], 'gflops_per_second': r['gflop_per_s'],
+          'examples_per_second': r['ex_per_s'], 'epoch_examples_per_second': r['epoch_ex_per_s'],
+          'length_buckets': r['buckets'], 'gflops_per_second': r['gflop_per_s'],
           'compile_seconds': r['compile_s'], 'compile_cached_seconds': r['compile_cached_s'],
           'step_ms': r['step_ms'],
           'gflop_per_step': r['gflop_per_step'], 'steps_per_call': r['steps_per_call'],
@@ -76,21 +79,27 @@ def _before() -> dict[str, float]:
 def table(rows) -> list[str]:
   before = _before()
   lines = ['| row | config | batch | seeds | devices | steps/call | compile s | cached s | step ms '
-           '| ex/s | before | GFLOP/s | goal | peer ex/s | ours / peer |',
-           '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
+           '| ex/s | epoch ex/s | before | GFLOP/s | goal | peer ex/s | ours / peer |',
+           '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|']
   for r in rows:
     base = before.get(r['name']) if r.get('devices', 1) == 1 else None
     peer = PEERS.get(r['name'])
     goal = SUITE[r['name']][3] if r['name'] in SUITE else ''
+    epoch = r.get('epoch_examples_per_second')
+    bucketed = epoch is not None and r.get('length_buckets', 1) > 1
+    ours = epoch if epoch is not None else r['examples_per_second']   # the peers' epoch figures
     lines.append(
         f"| {r['name']} | `{r['config']}` | {r['batch_size']} | {r['seeds']} | "
         f"{r.get('devices', 1)} | "
         f"{r['steps_per_call']} | {r['compile_seconds']:.1f} | "
         + (f"{r['compile_cached_seconds']:.1f}" if r.get('compile_cached_seconds') is not None
            else '') + f" | {r['step_ms']:.2f} | "
-        f"{r['examples_per_second']:,.0f} | {f'{base:,.0f}' if base else ''} | "
+        f"{r['examples_per_second']:,.0f} | "
+        + (f"{epoch:,.0f} ({r['length_buckets']} buckets)" if bucketed else
+           'the same' if epoch is not None else '')
+        + f" | {f'{base:,.0f}' if base else ''} | "
         f"{r['gflops_per_second']:.1f} | {goal} | "
-        + (f"{peer[1]:,} | {r['examples_per_second'] / peer[1]:.2f}× |" if peer else '| |'))
+        + (f"{peer[1]:,} | {ours / peer[1]:.2f}× |" if peer else '| |'))
   return lines
 
 
@@ -114,9 +123,11 @@ def _main():
     rows = []
     for b in _BATCH_SIZES.value:
       for s in _SEEDS.value:
-        r = benchmark.bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s))
+        r = benchmark.bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s), epoch=True)
         rows.append({'name': f'b{b}_s{s}', 'config': 'command line', 'batch_size': int(b),
                      'seeds': int(s), 'examples_per_second': r['ex_per_s'],
+                     'epoch_examples_per_second': r['epoch_ex_per_s'],
+                     'length_buckets': r['buckets'],
                      'gflops_per_second': r['gflop_per_s'], 'compile_seconds': r['compile_s'],
                      'compile_cached_seconds': r['compile_cached_s'], 'step_ms': r['step_ms'], 'gflop_per_step': r['gflop_per_step'],
                      'steps_per_call': r['steps_per_call']})
@@ -133,7 +144,10 @@ def _main():
   env = ' '.join(f'{k}={os.environ[k]}' for k in ('XLA_FLAGS',) if os.environ.get(k))
   command = (env + ' ' if env else '') + 'python -m experiments.bench ' + ' '.join(sys.argv[1:])
   lines = ([f'Train-step benchmark; {machine()}.', ''] + table(rows) +
-           ['', 'Peers (steady-state training ex/s on the same 2-core CPU kind, same work, PyTorch at '
+           ['', 'ex/s and step ms: the largest length bucket\'s step (the costliest); epoch ex/s: a '
+            'whole training epoch, every bucket\'s step timed and weighted by its number of steps '
+            '(train.length_buckets; with one bucket the same as ex/s). ours / peer: epoch ex/s.', '',
+            'Peers (steady-state training ex/s on the same 2-core CPU kind, same work, PyTorch at '
             '1 thread; measured and reported in issue 16): ' +
             '; '.join(sorted({f'{v[0]} {v[1]:,}' for v in PEERS.values()})) +
             '; numpy MemN2N (vinhkhuc/MemN2N-babi-python, PE TE RN) 6,109.', '',

@@ -30,6 +30,10 @@ SUITE = {
     'dmn_t2_x5_vmap': ('experiments/configs/babi.py:2', 32, 5, 'seeds side by side', VMAP),
     'dmn_t3': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', {}),
     'dmn_t3_story': ('experiments/configs/babi.py:3', 32, 1, '≥ 1,900 ex/s', STORY),
+    # DMN+ (sentence-level input, input fusion, attention GRU), the model the DMN peer is.
+    'dmnplus_t1_10k': ('experiments/configs/babi_dmnplus.py:1,10k', 32, 1, 'the same model as the peer',
+                       {}),
+    'dmnplus_t3': ('experiments/configs/babi_dmnplus.py:3', 32, 1, 'the same model as the peer', {}),
     'memn2n_t1_10k': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s', {}),
     'memn2n_t1_10k_chunk': ('experiments/configs/babi_memn2n.py:1,10k', 32, 1, '≥ 100,000 ex/s',
                             CHUNK),
@@ -53,9 +57,9 @@ SUITE = {
 # measured and reported in issue 16 (steady-state training ex/s, batch 32, PyTorch at 1 thread).
 PEERS = {
     name: peer for names, peer in (
-        (('dmn_t1_10k', 'dmn_t1_10k_story'),
+        (('dmn_t1_10k', 'dmn_t1_10k_story', 'dmnplus_t1_10k'),
          ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch, hidden 80)', 1662)),
-        (('dmn_t3', 'dmn_t3_story'),
+        (('dmn_t3', 'dmn_t3_story', 'dmnplus_t3'),
          ('PyTorch DMN+ (dandelin/Dynamic-memory-networks-plus-Pytorch), task 3 1k', 380)),
         (('memn2n_t1_10k', 'memn2n_t1_10k_chunk', 'memn2n_t1_10k_paper_reading'),
          ('PyTorch MemN2N (nmhkahn/MemN2N-pytorch: no TE, no noise, no LS)', 19885)),

@@ -119,8 +119,27 @@ def test_smoke_loss_falls_and_summary(tiny_cfg, tmp_path):
 def test_bench_one_times_the_train_step(tiny_cfg):
   from dmn_jax import benchmark
   cfg, data, spec, _, _ = _setup(tiny_cfg)
-  row = benchmark.bench_one(cfg, data, spec, batch_size=8, seconds=0.0)
+  row = benchmark.bench_one(cfg, data, spec, batch_size=8, seconds=0.0, epoch=True)
   assert row['ex_per_s'] > 0 and row['compile_s'] > 0 and row['gflop_per_step'] > 0
+  assert row['buckets'] == 1 and row['epoch_ex_per_s'] == row['ex_per_s']   # one bucket
+
+
+def test_bench_times_an_epoch_over_every_length_bucket(tiny_cfg):
+  """With length buckets the bench's steps are one bucket's real batches (default the largest);
+  the buckets' steps add up to the epoch's, and the epoch figure weighs each bucket's time."""
+  from dmn_jax import benchmark, input_pipeline
+  tiny_cfg.train.length_buckets = 2
+  cfg, data, spec, _, _ = _setup(tiny_cfg)
+  preps = [benchmark.prepare_step(cfg, data, spec, 8, bucket=b) for b in (0, 1)]
+  assert [p.num_buckets for p in preps] == [2, 2]
+  short, long_ = (p.batches[0]['story'].shape[-1] for p in preps)
+  assert short < long_            # the synthetic task's questions after 2 and after 4 sentences
+  assert benchmark.prepare_step(cfg, data, spec, 8).batches[0]['story'].shape[-1] == long_
+  maker = input_pipeline.Batcher(data['train'], 8)
+  epoch = list(input_pipeline.epoch_batches(maker, [cfg.seed], 0, maker.buckets(2)))
+  assert sum(p.epoch_steps for p in preps) == len(epoch) and min(p.epoch_steps for p in preps) > 0
+  row = benchmark.bench_one(cfg, data, spec, batch_size=8, seconds=0.0, epoch=True)
+  assert row['buckets'] == 2 and row['epoch_ex_per_s'] > 0
 
 
 def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
