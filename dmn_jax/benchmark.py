@@ -85,14 +85,7 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
   """
   prep = prepare_step(cfg, data, spec, batch_size, num_seeds, devices)
   step_s, compile_s = _time_step(prep, seconds)
-  cached_s = None
-  if jax.config.jax_compilation_cache_dir:
-    # The same step compiled again by a new process, as a second run of the config does: JAX's
-    # in-memory caches dropped, XLA's persistent cache (which the first compile filled) kept.
-    jax.clear_caches()
-    t0 = time.perf_counter()
-    prep.compile()
-    cached_s = time.perf_counter() - t0
+  cached_s = _cached_compile_s(prep)
   ex_per_s = num_seeds * batch_size / step_s
   out = {'batch': batch_size, 'seeds': num_seeds, 'compile_s': compile_s,
          'compile_cached_s': cached_s, 'step_ms': step_s * 1e3, 'ex_per_s': ex_per_s,
@@ -107,6 +100,18 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
     out['epoch_ex_per_s'] = num_seeds * batch_size * steps / total
     out['buckets'] = prep.num_buckets
   return out
+
+
+def _cached_compile_s(prep: PreparedStep) -> float | None:
+  """Seconds to compile `prep`'s step again with JAX's in-memory caches dropped and XLA's
+  persistent cache (which the first compile filled) kept, as a new run of the config compiles;
+  None without a persistent cache."""
+  if not jax.config.jax_compilation_cache_dir:
+    return None
+  jax.clear_caches()
+  t0 = time.perf_counter()
+  prep.compile()
+  return time.perf_counter() - t0
 
 
 def _time_step(prep: PreparedStep, seconds: float) -> tuple[float, float]:

@@ -124,9 +124,10 @@ def test_bench_one_times_the_train_step(tiny_cfg):
   assert row['buckets'] == 1 and row['epoch_ex_per_s'] == row['ex_per_s']   # one bucket
 
 
-def test_bench_times_an_epoch_over_every_length_bucket(tiny_cfg):
-  """With length buckets the bench's steps are one bucket's real batches (default the largest);
-  the buckets' steps add up to the epoch's, and the epoch figure weighs each bucket's time."""
+def test_bench_times_an_epoch_over_every_length_bucket(tiny_cfg, monkeypatch):
+  """With length buckets the bench's steps are one bucket's real batches (default the largest),
+  the buckets' steps add up to the epoch's, and the epoch figure weighs each bucket's step time
+  by them (step times faked: 1 ms per story token, no compile)."""
   from dmn_jax import benchmark, input_pipeline
   tiny_cfg.train.length_buckets = 2
   cfg, data, spec, _, _ = _setup(tiny_cfg)
@@ -138,8 +139,13 @@ def test_bench_times_an_epoch_over_every_length_bucket(tiny_cfg):
   maker = input_pipeline.Batcher(data['train'], 8)
   epoch = list(input_pipeline.epoch_batches(maker, [cfg.seed], 0, maker.buckets(2)))
   assert sum(p.epoch_steps for p in preps) == len(epoch) and min(p.epoch_steps for p in preps) > 0
+  ms_per_token = lambda prep, seconds: (1e-3 * prep.batches[0]['story'].shape[-1], 0.0)
+  monkeypatch.setattr(benchmark, '_time_step', ms_per_token)
+  monkeypatch.setattr(benchmark, '_cached_compile_s', lambda prep: None)
   row = benchmark.bench_one(cfg, data, spec, batch_size=8, seconds=0.0, epoch=True)
-  assert row['buckets'] == 2 and row['epoch_ex_per_s'] > 0
+  assert row['buckets'] == 2 and row['ex_per_s'] == pytest.approx(8 / (1e-3 * long_))
+  epoch_s = sum(p.epoch_steps * 1e-3 * n for p, n in zip(preps, (short, long_)))
+  assert row['epoch_ex_per_s'] == pytest.approx(8 * len(epoch) / epoch_s)
 
 
 def test_resume_equals_uninterrupted_run(tiny_cfg, tmp_path):
