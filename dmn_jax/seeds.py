@@ -163,7 +163,19 @@ def over_seeds(fn, seed_chunk: int = 0, in_axes: tuple = (), skip: tuple | None 
   if skip is not None and (seed_chunk != 1 or in_axes[skip[0]] != 0):
     raise ValueError('over_seeds: skip needs seed_chunk=1 and a per-seed mask argument')
   if seed_chunk <= 0:
-    return jax.vmap(fn, in_axes=in_axes)
+    batched = jax.vmap(fn, in_axes=in_axes)
+
+    def side_by_side(*args):
+      seeded = [i for i, ax in enumerate(in_axes) if ax == 0]
+      if jax.tree.leaves(tuple(args[i] for i in seeded))[0].shape[0] != 1:
+        return batched(*args)
+      # One seed: its step unbatched. Under vmap a `lax.cond` of the step becomes a select
+      # that runs both branches (the per-matrix clip's power method on every step, needed
+      # only while a gradient is large, in a run's first steps); unbatched it runs one.
+      rows = tuple(jax.tree.map(lambda x: x[0], args[i]) for i in seeded)
+      return jax.tree.map(lambda x: x[None], fn(*_fill(args, seeded, rows)))
+
+    return side_by_side
 
   def call(*args):
     seeded = [i for i, ax in enumerate(in_axes) if ax == 0]
