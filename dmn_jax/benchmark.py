@@ -22,7 +22,7 @@ class PreparedStep(NamedTuple):
   flops: float                   # XLA's count for one step (a scan's body counted once)
   num_devices: int
   epoch_steps: int = 0           # steps of this bucket's shape in a training epoch
-  num_buckets: int = 1           # train.length_buckets' buckets (`prepare_step`'s `bucket` of)
+  num_buckets: int = 1           # the buckets of train.length_buckets (`bucket` picks one)
 
   def compile(self):
     return jax.jit(self.fn, donate_argnums=0).lower(
