@@ -91,7 +91,9 @@ def bench_one(cfg, data, spec, batch_size: int, seconds: float, num_seeds: int =
          'compile_cached_s': cached_s, 'step_ms': step_s * 1e3, 'ex_per_s': ex_per_s,
          'gflop_per_step': prep.flops / 1e9, 'gflop_per_s': prep.flops / step_s / 1e9,
          'steps_per_call': prep.steps_per_call, 'devices': prep.num_devices}
-  if epoch:
+  if epoch and prep.num_buckets == 1:
+    out['epoch_ex_per_s'], out['buckets'] = ex_per_s, 1
+  elif epoch:
     steps, total = prep.epoch_steps, prep.epoch_steps * step_s
     for b in range(prep.num_buckets - 1):               # the largest is timed above
       other = prepare_step(cfg, data, spec, batch_size, num_seeds, devices, bucket=b)
