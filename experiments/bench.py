@@ -57,13 +57,17 @@ def run_row(name, seconds, loaded, devices=1):
     loaded[spec] = family.load(cfg)
   data, data_spec = loaded[spec]
   r = benchmark.bench_one(cfg, data, data_spec, batch, seconds, seeds, devices, epoch=True)
-  return {'name': name, 'config': what, 'batch_size': batch, 'seeds': seeds,
+  return {**_row(name, what, r), 'model': family.describe_model(cfg.model)}
+
+
+def _row(name: str, config: str, r: dict) -> dict:
+  """A table/JSON row from `benchmark.bench_one`'s result `r`."""
+  return {'name': name, 'config': config, 'batch_size': r['batch'], 'seeds': r['seeds'],
           'examples_per_second': r['ex_per_s'], 'epoch_examples_per_second': r['epoch_ex_per_s'],
           'length_buckets': r['buckets'], 'gflops_per_second': r['gflop_per_s'],
           'compile_seconds': r['compile_s'], 'compile_cached_seconds': r['compile_cached_s'],
-          'step_ms': r['step_ms'],
-          'gflop_per_step': r['gflop_per_step'], 'steps_per_call': r['steps_per_call'],
-          'devices': r['devices'], 'model': family.describe_model(cfg.model)}
+          'step_ms': r['step_ms'], 'gflop_per_step': r['gflop_per_step'],
+          'steps_per_call': r['steps_per_call'], 'devices': r['devices']}
 
 
 BEFORE = 'results/bench_before.json'     # the suite on the code before issue 16 (its 'note')
@@ -124,13 +128,7 @@ def _main():
     for b in _BATCH_SIZES.value:
       for s in _SEEDS.value:
         r = benchmark.bench_one(cfg, data, spec, int(b), _SECONDS.value, int(s), epoch=True)
-        rows.append({'name': f'b{b}_s{s}', 'config': 'command line', 'batch_size': int(b),
-                     'seeds': int(s), 'examples_per_second': r['ex_per_s'],
-                     'epoch_examples_per_second': r['epoch_ex_per_s'],
-                     'length_buckets': r['buckets'],
-                     'gflops_per_second': r['gflop_per_s'], 'compile_seconds': r['compile_s'],
-                     'compile_cached_seconds': r['compile_cached_s'], 'step_ms': r['step_ms'], 'gflop_per_step': r['gflop_per_step'],
-                     'steps_per_call': r['steps_per_call']})
+        rows.append(_row(f'b{b}_s{s}', 'command line', r))
   else:
     names = _ROWS.value or list(SUITE)
     unknown = [n for n in names if n not in SUITE]
